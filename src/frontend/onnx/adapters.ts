@@ -1,0 +1,130 @@
+// Opset adapters: rewrite an op from an older opset into its newest form, so the rest of tscc sees
+// one canonical version of each op. Mostly attributes that later opsets turned into inputs.
+import type { Attr, Attrs } from '../../ir/graph/attrs.ts';
+import { AttrReader } from '../../ir/graph/attrs.ts';
+import type { NodeSpec, ValueSpec } from '../../ir/graph/graph.ts';
+import type { Scope } from '../../ir/graph/infer.ts';
+import { Tensor } from '../../ir/graph/tensor.ts';
+
+export interface Rewrite { nodes: NodeSpec[]; constants?: ValueSpec[]; final?: boolean }
+type Adapter = (node: NodeSpec, opset: number, scope: Scope) => Rewrite | undefined;
+
+const REDUCE_18 = ['ReduceMean', 'ReduceMax', 'ReduceMin', 'ReduceProd', 'ReduceL1', 'ReduceL2', 'ReduceLogSum', 'ReduceLogSumExp', 'ReduceSumSquare'];
+
+/** Moves attributes into (constant) inputs at the given positions; '' inputs fill gaps. */
+function attrsToInputs(node: NodeSpec, moves: { attr: string; index: number; tensor: (a: Attr) => Tensor }[]): Rewrite | undefined {
+  const attrs: Record<string, Attr> = { ...(node.attrs ?? {}) };
+  const inputs = [...node.inputs];
+  const constants: ValueSpec[] = [];
+  let changed = false;
+  for (const m of moves) {
+    const a = attrs[m.attr];
+    if (!a) continue;
+    delete attrs[m.attr];
+    changed = true;
+    const t = m.tensor(a);
+    const name = `${node.name}::${m.attr}`;
+    constants.push({ name, type: { dtype: t.dtype, shape: t.shape }, constant: t });
+    while (inputs.length < m.index) inputs.push('');
+    inputs[m.index] = name;
+  }
+  return changed ? { nodes: [{ ...node, inputs, attrs }], constants } : undefined;
+}
+
+const ints = (a: Attr) => Tensor.i64(a.value as number[]);
+const scalarOf = (dtype: Tensor['dtype']) => (a: Attr) => Tensor.scalar(dtype, a.value as number);
+
+function inputDtype(node: NodeSpec, scope: Scope): Tensor['dtype'] {
+  return scope.type(node.inputs[0])?.dtype ?? 'f32';
+}
+
+const ADAPTERS: Record<string, Adapter> = {
+  Clip: (n, v, s) => (v < 11 ? attrsToInputs(n, [
+    { attr: 'min', index: 1, tensor: scalarOf(inputDtype(n, s)) },
+    { attr: 'max', index: 2, tensor: scalarOf(inputDtype(n, s)) },
+  ]) : undefined),
+  Split: (n, v) => (v < 13 ? attrsToInputs(n, [{ attr: 'split', index: 1, tensor: ints }]) : undefined),
+  Squeeze: (n, v) => (v < 13 ? attrsToInputs(n, [{ attr: 'axes', index: 1, tensor: ints }]) : undefined),
+  Unsqueeze: (n, v) => (v < 13 ? attrsToInputs(n, [{ attr: 'axes', index: 1, tensor: ints }]) : undefined),
+  ReduceSum: (n, v) => (v < 13 ? attrsToInputs(n, [{ attr: 'axes', index: 1, tensor: ints }]) : undefined),
+  ...Object.fromEntries(REDUCE_18.map((op) => [op, (n: NodeSpec, v: number) => (v < 18 ? attrsToInputs(n, [{ attr: 'axes', index: 1, tensor: ints }]) : undefined)])),
+  Pad: (n, v, s) => (v < 11 ? attrsToInputs({ ...n, attrs: renamePads(n.attrs) }, [
+    { attr: 'pads', index: 1, tensor: ints },
+    { attr: 'value', index: 2, tensor: scalarOf(inputDtype(n, s)) },
+  ]) : undefined),
+  Slice: (n, v) => (v < 10 ? attrsToInputs(n, [
+    { attr: 'starts', index: 1, tensor: ints },
+    { attr: 'ends', index: 2, tensor: ints },
+    { attr: 'axes', index: 3, tensor: ints },
+  ]) : undefined),
+  TopK: (n, v) => (v < 10 ? attrsToInputs(n, [{ attr: 'k', index: 1, tensor: (a) => Tensor.i64([a.value as number]) }]) : undefined),
+  Dropout: (n, v) => (v < 12 ? attrsToInputs(n, [{ attr: 'ratio', index: 1, tensor: scalarOf('f32') }]) : undefined),
+  Upsample: (n) => upsampleToResize(n),
+  Resize: (n, v) => (v === 10 ? resize10(n) : undefined),
+  Softmax: (n, v, s) => legacySoftmax(n, v, s),
+  LogSoftmax: (n, v, s) => legacySoftmax(n, v, s),
+  Hardmax: (n, v, s) => legacySoftmax(n, v, s),
+};
+
+function renamePads(attrs: Attrs | undefined): Attrs {
+  const a = { ...(attrs ?? {}) };
+  if (a.paddings && !a.pads) { a.pads = a.paddings; delete a.paddings; }
+  return a;
+}
+
+/** Upsample (opset 7–9) is Resize with asymmetric coordinates and floor rounding for nearest. */
+function upsampleToResize(n: NodeSpec): Rewrite {
+  const r = new AttrReader({ name: n.name, op: n.op, attrs: n.attrs ?? {} });
+  const mode = r.string('mode', 'nearest');
+  const attrs: Attrs = {
+    mode: { kind: 'string', value: mode === 'bilinear' ? 'linear' : mode },
+    coordinate_transformation_mode: { kind: 'string', value: 'asymmetric' },
+    nearest_mode: { kind: 'string', value: 'floor' },
+  };
+  const constants: ValueSpec[] = [];
+  let scalesName = n.inputs[1] ?? '';
+  if (r.has('scales')) {
+    const t = new Tensor('f32', [r.floats('scales').length], Float32Array.from(r.floats('scales')));
+    scalesName = `${n.name}::scales`;
+    constants.push({ name: scalesName, type: { dtype: 'f32', shape: t.shape }, constant: t });
+  }
+  return { nodes: [{ ...n, op: 'Resize', inputs: [n.inputs[0], '', scalesName], attrs }], constants };
+}
+
+function resize10(n: NodeSpec): Rewrite {
+  const r = new AttrReader({ name: n.name, op: n.op, attrs: n.attrs ?? {} });
+  const attrs: Attrs = {
+    mode: { kind: 'string', value: r.string('mode', 'nearest') },
+    coordinate_transformation_mode: { kind: 'string', value: 'asymmetric' },
+    nearest_mode: { kind: 'string', value: 'floor' },
+  };
+  return { nodes: [{ ...n, inputs: [n.inputs[0], '', n.inputs[1]], attrs }] };
+}
+
+/**
+ * Before opset 13, Softmax-like ops flatten the input to 2-D at `axis` (default 1). That equals the
+ * opset-13 op on the last axis when axis is the last dimension; otherwise it is Flatten → op → Reshape.
+ */
+function legacySoftmax(n: NodeSpec, v: number, s: Scope): Rewrite | undefined {
+  if (v >= 13) return undefined;
+  const rank = s.type(n.inputs[0])?.shape.length ?? 0;
+  const r = new AttrReader({ name: n.name, op: n.op, attrs: n.attrs ?? {} });
+  let axis = r.int('axis', 1);
+  if (axis < 0) axis += rank;
+  if (axis === rank - 1) return { nodes: [{ ...n, attrs: { axis: { kind: 'int', value: -1 } } }] };
+  const flat = `${n.name}::flat`, soft = `${n.name}::soft`, shape = `${n.name}::shape`;
+  return {
+    nodes: [
+      { name: `${n.name}::flatten`, op: 'Flatten', inputs: [n.inputs[0]], outputs: [flat], attrs: { axis: { kind: 'int', value: axis } } },
+      { name: n.name, op: n.op, inputs: [flat], outputs: [soft], attrs: { axis: { kind: 'int', value: -1 } } },
+      { name: `${n.name}::shape`, op: 'Shape', inputs: [n.inputs[0]], outputs: [shape] },
+      { name: `${n.name}::reshape`, op: 'Reshape', inputs: [soft, shape], outputs: n.outputs },
+    ],
+  };
+}
+
+export function adaptNode(node: NodeSpec, scope: Scope): Rewrite | undefined {
+  if (node.domain && node.domain !== 'ai.onnx') return undefined;
+  const rw = ADAPTERS[node.op]?.(node, scope.opset, scope);
+  return rw && { ...rw, final: true };
+}

@@ -1,0 +1,2 @@
+// Registers every op's shape rule.
+import './elementwise.ts';

@@ -1,0 +1,2 @@
+// Registers every reference kernel family.
+import './elementwise.ts';
