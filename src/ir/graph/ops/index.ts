@@ -1,2 +1,9 @@
-// Registers every op's shape rule.
+// Registers every op's shape rule, one file per op family.
 import './elementwise.ts';
+import './nn.ts';
+import './norm.ts';
+import './tensor.ts';
+import './reduce.ts';
+import './rnn.ts';
+import './quant.ts';
+import './control.ts';

@@ -1,0 +1,3 @@
+// Shape rules: control family (filled in by its owner).
+import { defineOp } from './registry.ts';
+void defineOp;

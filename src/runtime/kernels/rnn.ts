@@ -1,0 +1,3 @@
+// Reference kernels: rnn family (filled in by its owner).
+import { defineKernel } from '../kernel.ts';
+void defineKernel;
