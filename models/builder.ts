@@ -41,6 +41,26 @@ export class OnnxBuilder {
     return name;
   }
 
+  /** An initializer whose bytes live in another file (`location` relative to the model), at `offset`. */
+  externalInitializer(t: Tensor, location: string, offset: number, name = this.fresh('w')): string {
+    this.inits.push({
+      name, dataType: onnxCode(t.dtype), dims: [...t.shape], dataLocation: 1,
+      externalData: [{ key: 'location', value: location }, { key: 'offset', value: String(offset) }, { key: 'length', value: String(t.byteLength) }],
+    });
+    return name;
+  }
+
+  /** An initializer stored in the typed repeated fields (float_data, int64_data …) instead of raw_data. */
+  typedInitializer(t: Tensor, name = this.fresh('w')): string {
+    const p: P.ITensorProto = { name, dataType: onnxCode(t.dtype), dims: [...t.shape] };
+    if (t.dtype === 'f32') p.floatData = t.toNumbers();
+    else if (t.dtype === 'i64') p.int64Data = t.toNumbers();
+    else if (t.dtype === 'f64') p.doubleData = t.toNumbers();
+    else p.int32Data = Array.from(t.data as Int32Array);
+    this.inits.push(p);
+    return name;
+  }
+
   /** Adds a node; returns its output names (`outputs` of them, default 1). */
   node(op: string, inputs: readonly string[], attrs: Record<string, AttrInput | undefined> = {}, outputs = 1, opts: { name?: string; domain?: string } = {}): string[] {
     const name = opts.name ?? this.fresh(op);
