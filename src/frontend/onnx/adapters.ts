@@ -58,13 +58,24 @@ const ADAPTERS: Record<string, Adapter> = {
     { attr: 'axes', index: 3, tensor: ints },
   ]) : undefined),
   TopK: (n, v) => (v < 10 ? attrsToInputs(n, [{ attr: 'k', index: 1, tensor: (a) => Tensor.i64([a.value as number]) }]) : undefined),
+  // Scatter (opsets 9–10, deprecated in 11) is ScatterElements under its old name.
+  Scatter: (n) => ({ nodes: [{ ...n, op: 'ScatterElements' }] }),
   Dropout: (n, v) => (v < 12 ? attrsToInputs(n, [{ attr: 'ratio', index: 1, tensor: scalarOf('f32') }]) : undefined),
   Upsample: (n) => upsampleToResize(n),
-  Resize: (n, v) => (v === 10 ? resize10(n) : undefined),
+  Resize: (n, v, s) => (v === 10 ? resize10(n, s) : undefined),
   Softmax: (n, v, s) => legacySoftmax(n, v, s),
   LogSoftmax: (n, v, s) => legacySoftmax(n, v, s),
   Hardmax: (n, v, s) => legacySoftmax(n, v, s),
+  LSTM: (n) => nameOmittedOutputs(n),
+  GRU: (n) => nameOmittedOutputs(n),
+  RNN: (n) => nameOmittedOutputs(n),
 };
+
+/** Recurrent layers may omit Y ('') yet use Y_h; the graph IR needs every output named. */
+function nameOmittedOutputs(n: NodeSpec): Rewrite | undefined {
+  if (!n.outputs.includes('')) return undefined;
+  return { nodes: [{ ...n, outputs: n.outputs.map((o, i) => o || `${n.name}::unused${i}`) }] };
+}
 
 function renamePads(attrs: Attrs | undefined): Attrs {
   const a = { ...(attrs ?? {}) };
@@ -91,14 +102,35 @@ function upsampleToResize(n: NodeSpec): Rewrite {
   return { nodes: [{ ...n, op: 'Resize', inputs: [n.inputs[0], '', scalesName], attrs }], constants };
 }
 
-function resize10(n: NodeSpec): Rewrite {
-  const r = new AttrReader({ name: n.name, op: n.op, attrs: n.attrs ?? {} });
-  const attrs: Attrs = {
-    mode: { kind: 'string', value: r.string('mode', 'nearest') },
+/**
+ * Resize-10 is asymmetric; onnxruntime rounds a nearest source down on axes it grows and up on
+ * axes it shrinks. Opset 11+ has one nearest_mode per node, so constant scales that both shrink and
+ * grow become two Resizes (axes are independent, so that is exact). Run-time scales are assumed
+ * to upsample, as every exporter of Resize-10 uses them.
+ */
+function resize10(n: NodeSpec, s: Scope): Rewrite {
+  const mode = new AttrReader({ name: n.name, op: n.op, attrs: n.attrs ?? {} }).string('mode', 'nearest');
+  const attrs = (nearest: string): Attrs => ({
+    mode: { kind: 'string', value: mode },
     coordinate_transformation_mode: { kind: 'string', value: 'asymmetric' },
-    nearest_mode: { kind: 'string', value: 'floor' },
+    nearest_mode: { kind: 'string', value: nearest },
+  });
+  const v = (n.inputs[1] ? s.constant(n.inputs[1])?.toNumbers() : undefined) ?? [];
+  const shrinks = mode === 'nearest' && v.some((x) => x < 1), grows = v.some((x) => x > 1);
+  if (!shrinks || !grows) return { nodes: [{ ...n, inputs: [n.inputs[0], '', n.inputs[1]], attrs: attrs(shrinks ? 'ceil' : 'floor') }] };
+  const part = (name: string, keep: (x: number) => boolean): ValueSpec => {
+    const t = new Tensor('f32', [v.length], Float32Array.from(v, (x) => (keep(x) ? x : 1)));
+    return { name, type: { dtype: 'f32', shape: t.shape }, constant: t };
   };
-  return { nodes: [{ ...n, inputs: [n.inputs[0], '', n.inputs[1]], attrs }] };
+  const down = part(`${n.name}::shrink_scales`, (x) => x < 1), up = part(`${n.name}::grow_scales`, (x) => x > 1);
+  const mid = `${n.name}::shrunk`;
+  return {
+    nodes: [
+      { ...n, name: `${n.name}::shrink`, inputs: [n.inputs[0], '', down.name], outputs: [mid], attrs: attrs('ceil') },
+      { ...n, inputs: [mid, '', up.name], attrs: attrs('floor') },
+    ],
+    constants: [down, up],
+  };
 }
 
 /**
