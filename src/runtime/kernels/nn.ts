@@ -1,3 +1,6 @@
-// Reference kernels: nn family (filled in by its owner).
-import { defineKernel } from '../kernel.ts';
-void defineKernel;
+// Reference kernels of the nn family: convolutions, pools and matrix products, one file per concept.
+import './conv.ts';
+import './conv-transpose.ts';
+import './pool.ts';
+import './matmul.ts';
+import './einsum.ts';
