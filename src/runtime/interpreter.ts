@@ -55,7 +55,10 @@ function execute(graph: Graph, env: Map<string, Tensor>, opts: RunOptions): Tens
 }
 
 function withCaptures(ctx: KernelCtx, env: Map<string, Tensor>): KernelCtx {
-  return { opset: ctx.opset, runSubgraph: (g) => ctx.runSubgraph(g, new Map(g.captures.map((c) => [c.name, env.get(c.name)!]))) };
+  // The kernel's map feeds the subgraph's own inputs (a Loop body's iteration, condition, state).
+  const run = (g: Graph, given: ReadonlyMap<string, Tensor>) =>
+    ctx.runSubgraph(g, new Map([...g.captures.map((c) => [c.name, env.get(c.name)!] as const), ...given]));
+  return { opset: ctx.opset, runSubgraph: run };
 }
 
 function subgraphCaptures(n: Node): string[] {

@@ -5,14 +5,20 @@ import { AttrReader } from '../../ir/graph/attrs.ts';
 import type { NodeSpec, ValueSpec } from '../../ir/graph/graph.ts';
 import type { Scope } from '../../ir/graph/infer.ts';
 import { Tensor } from '../../ir/graph/tensor.ts';
+import { isFloat } from '../../ir/graph/dtype.ts';
+import { AttributeError, nodeRef } from '../../util/errors.ts';
 
 export interface Rewrite { nodes: NodeSpec[]; constants?: ValueSpec[]; final?: boolean }
 type Adapter = (node: NodeSpec, opset: number, scope: Scope) => Rewrite | undefined;
 
 const REDUCE_18 = ['ReduceMean', 'ReduceMax', 'ReduceMin', 'ReduceProd', 'ReduceL1', 'ReduceL2', 'ReduceLogSum', 'ReduceLogSumExp', 'ReduceSumSquare'];
 
-/** Moves attributes into (constant) inputs at the given positions; '' inputs fill gaps. */
-function attrsToInputs(node: NodeSpec, moves: { attr: string; index: number; tensor: (a: Attr) => Tensor }[]): Rewrite | undefined {
+/**
+ * Moves attributes into (constant) inputs at the given positions; '' inputs fill gaps. `tensor` reads
+ * the attribute through `r`, whose accessors reject a wrong kind (say, axes given as a string).
+ */
+function attrsToInputs(node: NodeSpec, moves: { attr: string; index: number; tensor: (r: AttrReader, name: string) => Tensor }[]): Rewrite | undefined {
+  const reader = new AttrReader({ name: node.name, op: node.op, attrs: node.attrs ?? {} });
   const attrs: Record<string, Attr> = { ...(node.attrs ?? {}) };
   const inputs = [...node.inputs];
   const constants: ValueSpec[] = [];
@@ -22,7 +28,7 @@ function attrsToInputs(node: NodeSpec, moves: { attr: string; index: number; ten
     if (!a) continue;
     delete attrs[m.attr];
     changed = true;
-    const t = m.tensor(a);
+    const t = m.tensor(reader, m.attr);
     const name = `${node.name}::${m.attr}`;
     constants.push({ name, type: { dtype: t.dtype, shape: t.shape }, constant: t });
     while (inputs.length < m.index) inputs.push('');
@@ -31,8 +37,12 @@ function attrsToInputs(node: NodeSpec, moves: { attr: string; index: number; ten
   return changed ? { nodes: [{ ...node, inputs, attrs }], constants } : undefined;
 }
 
-const ints = (a: Attr) => Tensor.i64(a.value as number[]);
-const scalarOf = (dtype: Tensor['dtype']) => (a: Attr) => Tensor.scalar(dtype, a.value as number);
+const ints = (r: AttrReader, name: string) => Tensor.i64(r.ints(name));
+const scalarOf = (dtype: Tensor['dtype']) => (r: AttrReader, name: string) => {
+  const v = r.float(name);
+  if (!isFloat(dtype) && !Number.isFinite(v)) throw new AttributeError(`${nodeRef(r.node)}: attribute "${name}" is ${v}, not a ${dtype} value`);
+  return Tensor.scalar(dtype, v);
+};
 
 function inputDtype(node: NodeSpec, scope: Scope): Tensor['dtype'] {
   return scope.type(node.inputs[0])?.dtype ?? 'f32';
@@ -57,7 +67,7 @@ const ADAPTERS: Record<string, Adapter> = {
     { attr: 'ends', index: 2, tensor: ints },
     { attr: 'axes', index: 3, tensor: ints },
   ]) : undefined),
-  TopK: (n, v) => (v < 10 ? attrsToInputs(n, [{ attr: 'k', index: 1, tensor: (a) => Tensor.i64([a.value as number]) }]) : undefined),
+  TopK: (n, v) => (v < 10 ? attrsToInputs(n, [{ attr: 'k', index: 1, tensor: (r, name) => Tensor.i64([r.int(name)]) }]) : undefined),
   // Scatter (opsets 9–10, deprecated in 11) is ScatterElements under its old name.
   Scatter: (n) => ({ nodes: [{ ...n, op: 'ScatterElements' }] }),
   Dropout: (n, v) => (v < 12 ? attrsToInputs(n, [{ attr: 'ratio', index: 1, tensor: scalarOf('f32') }]) : undefined),

@@ -8,6 +8,8 @@ import { inferGraph, type Scope } from '../../ir/graph/infer.ts';
 import { Tensor } from '../../ir/graph/tensor.ts';
 import { evaluateNode } from '../../runtime/evaluate.ts';
 import { adaptNode } from './adapters.ts';
+import { AttrReader } from '../../ir/graph/attrs.ts';
+import { bodyInputTypes, widenCarried } from '../../ir/graph/ops/control.ts';
 import { type AttributeProto, type GraphProto, type ModelProto, type NodeProto, type ValueInfoProto, num, onnx } from './proto.ts';
 import { checkDims, dtypeOf, tensorFromProto } from './tensor.ts';
 
@@ -151,7 +153,11 @@ class Importer {
     const graphs = new Map<string, GraphProto>();
     for (const a of np.attribute ?? []) {
       if (!a.name) throw new ModelError(`${this.where}: ${ref} has an attribute with no name`);
-      if (a.type === 5 || (!a.type && a.g)) { graphs.set(a.name, a.g!); continue; }
+      if (a.type === 5 || (!a.type && a.g)) {
+        if (!a.g) throw new ModelError(`${this.where}: ${ref} attribute "${a.name}" is a graph with no graph`);
+        graphs.set(a.name, a.g);
+        continue;
+      }
       attrs[a.name] = this.attr(a, ref);
     }
     const spec: NodeSpec = { name, op, domain, inputs: [...(np.input ?? [])], outputs: [...(np.output ?? [])], attrs };
@@ -206,19 +212,38 @@ class Importer {
   private rewrite(n: NodeSpec, scope: Scope) {
     const graphs = this.subgraphs.get(n);
     if (!graphs) return adaptNode(n, scope);
+    if (n.op === 'Loop' || n.op === 'Scan') return this.loopBody(n, scope, graphs.get('body'));
     if (n.op !== 'If') throw new UnsupportedError(`${this.where}: ${nodeRef(n)}: control flow op ${n.op} is not supported`);
     const cond = scope.constant(n.inputs[0]);
     const then = graphs.get('then_branch'), els = graphs.get('else_branch');
     if (!then || !els) throw new ModelError(`${this.where}: ${nodeRef(n)} needs then_branch and else_branch`);
-    if (cond) return this.inline(n, Number(cond.data[0]) ? then : els);
+    if (cond) return this.inline(n, Number(cond.data[0]) ? then : els, scope);
     const outer = scope.types();
     const built = (g: GraphProto) => this.finish({ ...this.rawSpec(g, outer) });
     const attrs: Record<string, Attr> = { ...n.attrs, then_branch: { kind: 'graph', value: built(then) }, else_branch: { kind: 'graph', value: built(els) } };
     return { nodes: [{ ...n, attrs }], final: true };
   }
 
-  private inline(n: NodeSpec, g: GraphProto) {
-    const sub = this.rawSpec(g, new Map());
+  /** Loop / Scan: the body is built with its inputs typed from the node's inputs (see bodyInputTypes). */
+  private loopBody(n: NodeSpec, scope: Scope, g: GraphProto | undefined) {
+    if (!g) throw new ModelError(`${this.where}: ${nodeRef(n)} needs a body graph`);
+    const fail = (m: string): never => { throw new ModelError(`${this.where}: ${nodeRef(n)}: ${m}`); };
+    const spec = this.rawSpec(g, scope.types());
+    const inputs = n.inputs.map((x) => (x === '' ? null : scope.type(x) ?? fail(`input "${x}" is not defined before it`)));
+    const attr = new AttrReader({ name: n.name, op: n.op, attrs: n.attrs ?? {} });
+    const types = bodyInputTypes(n.op, attr, inputs, spec.outputs.length, fail);
+    if (types.length !== spec.inputs.length) fail(`the body takes ${spec.inputs.length} inputs, the node supplies ${types.length}`);
+    const build = (ts: readonly TensorType[]) => this.finish({ ...spec, inputs: spec.inputs.map((v, i) => ({ ...v, type: ts[i] })) });
+    let body = build(types);
+    const wide = widenCarried(n.op, attr, n.name, types, body);
+    if (wide) body = build(wide);
+    const attrs: Record<string, Attr> = { ...n.attrs, body: { kind: 'graph', value: body } };
+    return { nodes: [{ ...n, attrs }], final: true };
+  }
+
+  private inline(n: NodeSpec, g: GraphProto, scope: Scope) {
+    // The branch may read any value of the enclosing graph, as a subgraph can.
+    const sub = this.rawSpec(g, scope.types());
     const prefix = `${n.name}/`;
     const local = new Set([...sub.constants.map((c) => c.name), ...sub.nodes.flatMap((x) => x.outputs)]);
     const rename = (s: string) => (s !== '' && local.has(s) ? prefix + s : s);

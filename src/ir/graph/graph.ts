@@ -136,6 +136,10 @@ export class Graph {
     const nodes = spec.nodes.map((ns) => {
       const ref = nodeRef(ns);
       const ins = ns.inputs.map((n) => (n === '' ? null : use(n, ref)));
+      // What a nested subgraph reads from further out, this graph must capture and pass on.
+      for (const a of Object.values(ns.attrs ?? {})) {
+        if (a.kind === 'graph') for (const c of a.value.captures) if (!values.has(c.name) && spec.outer?.has(c.name)) use(c.name, ref);
+      }
       const outs = ns.outputs.map((n) => {
         const t = spec.types.get(n);
         if (!t) throw new ModelError(`graph "${spec.name}": ${ref} output "${n}" has no type`);
