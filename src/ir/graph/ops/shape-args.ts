@@ -1,12 +1,39 @@
 // Reading shape-like inputs in shape rules: constant or symbolic contents, lengths, fresh dims.
 import type { Dim } from '../graph.ts';
-import { MAX_RANK } from './tensor-math.ts';
-import { constInts, type InferCtx } from './registry.ts';
+import { MAX_RANK, allNumbers } from './tensor-math.ts';
+import { constInts, defineOp, type InferCtx, type OpDef } from './registry.ts';
+
+/**
+ * defineOp for ops that propagate symbolic contents. The inference engine turns all-number values
+ * into constants of the inferred type, so values must fit that type exactly: a known shape with as
+ * many elements as values. Values that do not (a malformed model, a partly unknown shape) are dropped.
+ */
+export function defineValueOp(def: OpDef & { values: NonNullable<OpDef['values']> }): void {
+  const values = def.values;
+  defineOp({
+    ...def,
+    values: (c) => {
+      const vals = values(c);
+      const types = def.infer(c);
+      return vals.map((v, i) => {
+        const shape = types[i]?.shape;
+        return v && shape && allNumbers(shape) && shape.reduce((a, d) => a * d, 1) === v.length ? v : undefined;
+      });
+    },
+  });
+}
 
 /** Contents of a small integer input: symbolic when it comes from Shape, numbers when constant. */
 export function shapeArg(c: InferCtx, i: number): readonly Dim[] | undefined {
   if (!c.inputs[i]) return undefined;
   return c.dims(i) ?? constInts(c, i);
+}
+
+/** A target shape from input i (Reshape, Expand, Tile, ConstantOfShape): contents and a sane rank. */
+export function shapeVector(c: InferCtx, i: number): readonly Dim[] | undefined {
+  const v = shapeArg(c, i);
+  if (v && v.length > MAX_RANK) c.fail(`input ${i} holds ${v.length} dims; ranks above ${MAX_RANK} are not supported`);
+  return v;
 }
 
 /** Numeric contents of an optional integer input; undefined when omitted or unknown. */
