@@ -84,9 +84,23 @@ export function constant(value: number, dtype: DType = INDEX): Const {
   let v = value;
   if (dtype === 'f32') v = Math.fround(value);
   else if (dtype === 'bool') v = value ? 1 : 0;
-  else if (dtype === 'i32') v = Math.trunc(value) | 0;
-  else if (!isFloat(dtype)) v = Math.trunc(value) + 0; // + 0 turns -0 into 0
+  else if (!isFloat(dtype)) v = wrapInt(Math.trunc(value), dtype) + 0; // + 0 turns -0 into 0
   return intern(`c|${dtype}|${Object.is(v, -0) ? '-0' : v}`, () => new Const(v, dtype));
+}
+
+/** Two's-complement wrap of an integer to the width of an integer dtype (i64/u64 stay exact below 2^53). */
+export function wrapInt(v: number, dtype: DType): number {
+  switch (dtype) {
+    case 'i32': return v | 0;
+    case 'u32': return v >>> 0;
+    case 'i16': return (v << 16) >> 16;
+    case 'u16': return v & 0xffff;
+    case 'i8': return (v << 24) >> 24;
+    case 'u8': return v & 0xff;
+    case 'i4': return (v << 28) >> 28;
+    case 'u4': return v & 0xf;
+    default: return v;
+  }
 }
 
 export const int = (v: number) => constant(v, INDEX);
