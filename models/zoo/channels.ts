@@ -32,7 +32,7 @@ export function fire(n: Net, x: string, cin: number, squeeze: number, expand: nu
 export function shuffleNet(opset: number): Built {
   const n = new Net(opset, 21);
   const x = n.input('x', ['N', 32, 8, 8]);
-  n.output(shuffleUnit(n, shuffleUnit(n, x, 32, 8, 8), 32, 8, 8));
+  n.output(shuffleUnit(n, shuffleUnit(n, x, 32, 8, 8), 32, 8, 8), 'y');
   return { bytes: n.toBytes(), shapes: { x: [2, 32, 8, 8] } };
 }
 
@@ -41,6 +41,6 @@ export function squeezeNet(opset: number): Built {
   const n = new Net(opset, 22);
   const x = n.input('x', [1, 16, 16, 16]);
   const p = n.op('MaxPool', [x], { kernel_shape: [3, 3], strides: [2, 2], ceil_mode: 1 });
-  n.output(fire(n, fire(n, p, 16, 8, 16), 32, 8, 16));
+  n.output(fire(n, fire(n, p, 16, 8, 16), 32, 8, 16), 'y');
   return { bytes: n.toBytes() };
 }

@@ -64,12 +64,12 @@ export function classifierHead(n: Net, x: string, c: number, classes: number): s
   return n.op('Softmax', [n.gemm(flat, c, classes)], { axis: n.opset >= 13 ? -1 : 1 });
 }
 
-/** Wraps a block builder as a one-input model. */
-function model(opset: number, seed: number, shape: (number | string)[], body: (n: Net, x: string) => string, shapes?: number[]): Built {
+/** Wraps a block builder as a one-input model; `bind` sizes the symbolic dims for running it. */
+function model(opset: number, seed: number, shape: (number | string)[], body: (n: Net, x: string) => string, o: { bind?: number[]; out?: string } = {}): Built {
   const n = new Net(opset, seed);
   const x = n.input('x', shape);
-  n.output(body(n, x));
-  return { bytes: n.toBytes(), shapes: shapes ? { x: shapes } : undefined };
+  n.output(body(n, x), o.out ?? 'y');
+  return { bytes: n.toBytes(), shapes: o.bind ? { x: o.bind } : undefined };
 }
 
 export const resnetBasic = (opset: number) => model(opset, 11, [1, 16, 12, 12], (n, x) => basicBlock(n, basicBlock(n, x, 16, 16), 16, 32, 2));
@@ -78,7 +78,7 @@ export const mobileNetV2 = (opset: number) =>
   model(opset, 13, [1, 16, 12, 12], (n, x) => invertedResidual(n, invertedResidual(n, x, 16, 16, 6), 16, 24, 6, 2));
 export const mobileNetV3 = (opset: number) => model(opset, 14, [1, 16, 10, 10], (n, x) => mobileNetV3Block(n, x, 16, 16, 64));
 export const efficientNet = (opset: number) => model(opset, 15, [1, 16, 10, 10], (n, x) => mbConv(n, mbConv(n, x, 16, 16, 4, 3), 16, 24, 6, 5));
-export const classifier = (opset: number) => model(opset, 16, ['N', 32, 4, 4], (n, x) => classifierHead(n, x, 32, 10), [2, 32, 4, 4]);
+export const classifier = (opset: number) => model(opset, 16, ['N', 32, 4, 4], (n, x) => classifierHead(n, x, 32, 10), { bind: [2, 32, 4, 4], out: 'probs' });
 
 /** The README's first model: stem, max pool, one residual block, classifier. 1×3×32×32 → 1×10. */
 export function tinyCnn(opset: number): Built {
@@ -87,5 +87,5 @@ export function tinyCnn(opset: number): Built {
     y = n.op('MaxPool', [y], { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] });
     y = basicBlock(n, y, 16, 16);
     return classifierHead(n, y, 16, 10);
-  });
+  }, { out: 'probs' });
 }

@@ -40,7 +40,17 @@ export class Net {
   name(kind: string): string { return `${this.prefix}${kind}_${this.counter++}`; }
 
   input(name: string, shape: readonly (number | string)[]): string { return this.b.input(name, 'f32', shape); }
-  output(name: string): void { this.b.output(name); }
+  /** Declares a graph output, optionally renamed (users see "probs.npy", not "Softmax_31_out.npy"). */
+  output(value: string, as?: string): void {
+    if (as) {
+      // graphProto() hands out the builder's own node list, so renaming in it renames in the model.
+      for (const n of this.b.graphProto().node ?? []) {
+        n.input = n.input?.map((x) => (x === value ? as : x));
+        n.output = n.output?.map((x) => (x === value ? as : x));
+      }
+    }
+    this.b.output(as ?? value);
+  }
   toBytes(): Uint8Array { return this.b.toBytes(); }
 
   /** One node with one output; node names are unique so error messages can name them. */

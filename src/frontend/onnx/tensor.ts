@@ -66,7 +66,6 @@ function unpackInt4(bytes: Uint8Array, n: number, signed: boolean): TypedArray {
 
 function fromFields(dtype: DType, shape: number[], p: TensorProto, where: string): Tensor {
   const n = sizeOf(shape);
-  const t = new Tensor(dtype, shape);
   const pick = (): ArrayLike<number | bigint | { toNumber(): number }> => {
     switch (dtype) {
       case 'f32': return p.floatData ?? [];
@@ -77,11 +76,14 @@ function fromFields(dtype: DType, shape: number[], p: TensorProto, where: string
     }
   };
   let src = pick();
+  // Check the count before allocating: the dims of a malformed file may claim billions of elements.
+  const need = dtype === 'i4' || dtype === 'u4' ? Math.ceil(n / 2) : n; // int4: two values a stored element
+  if (src.length !== need) throw new ModelError(`${where}: has ${src.length} values, its shape [${shape}] needs ${need}`);
   if (dtype === 'i4' || dtype === 'u4') {
     const bytes = Uint8Array.from(Array.from(src, (x) => Number(x)));
     src = Array.from(unpackInt4(bytes, n, dtype === 'i4') as Int8Array);
   }
-  if (src.length !== n) throw new ModelError(`${where}: has ${src.length} values, its shape [${shape}] needs ${n}`);
+  const t = new Tensor(dtype, shape);
   const d = t.data;
   if (d instanceof BigInt64Array || d instanceof BigUint64Array) {
     for (let i = 0; i < n; i++) { const v = src[i]; d[i] = typeof v === 'bigint' ? v : BigInt(typeof v === 'number' ? v : v.toString()); }
