@@ -1,7 +1,8 @@
 // The library API: `import { loadModel, run, verify } from 'tscc'`. No global state, no process.exit;
 // every user-caused failure is a TsccError subclass with a stable `code`.
 import { loadOnnxBytes, loadOnnxFile, type LoadOptions, type Model } from './frontend/onnx/import.ts';
-import { execTarget, type RunResult } from './driver/targets.ts';
+import { runOnTarget, type RunResult } from './driver/targets.ts';
+import { compileModel, writeArtifact, type Compiled, type CompileOptions } from './driver/compile.ts';
 import { completeInputs } from './driver/inputs.ts';
 import { verifyModel, type VerifyReport } from './driver/verify.ts';
 import type { TensorMap } from './runtime/interpreter.ts';
@@ -31,9 +32,16 @@ export interface RunOptions {
 
 /** Runs a model; inputs not given are drawn from a fixed seed. */
 export async function run(model: Model, inputs: TensorMap = {}, opts: RunOptions = {}): Promise<RunResult> {
-  const target = execTarget(opts.target ?? 'ref');
-  return target.run(model, completeInputs(model.graph, inputs, opts.seed));
+  return runOnTarget(opts.target ?? 'ref', model, completeInputs(model.graph, inputs, opts.seed));
 }
+
+/** Compiles for a code-generating target; with `out`, writes the artifact folder and report.json. */
+export async function compile(model: Model, opts: CompileOptions & { out?: string }): Promise<Compiled> {
+  const c = await compileModel(model, opts);
+  if (opts.out) writeArtifact(opts.out, model, opts.target, c);
+  return c;
+}
+export type { Compiled, CompileOptions } from './driver/compile.ts';
 
 /** Runs random inputs through a target and onnxruntime-node and compares every output. */
 export async function verify(model: Model, opts: RunOptions & { tol?: number; inputs?: TensorMap } = {}): Promise<VerifyReport> {

@@ -7,6 +7,7 @@ import { inspectCommand } from './inspect.ts';
 import { runCommand } from './run.ts';
 import { verifyCommand } from './verify.ts';
 import { opsCommand } from './ops.ts';
+import { compileCommand } from './compile.ts';
 
 export interface Io {
   out: (s: string) => void;
@@ -22,6 +23,7 @@ function program(io: Io, status: { code: number }): Command {
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) })
     .showHelpAfterError(false);
+  compileCommand(p, io);
   inspectCommand(p, io);
   runCommand(p, io);
   verifyCommand(p, io, status);

@@ -13,7 +13,7 @@ import type { Io } from './main.ts';
 export function runCommand(p: Command, io: Io): void {
   addModelOptions(p.command('run').argument('<model>', 'an .onnx file'))
     .description('execute a model on a target and write each output as DIR/<name>.npy')
-    .option('-t, --target <target>', 'ref (reference interpreter)', 'ref')
+    .option('-t, --target <target>', 'ref (reference interpreter), cuda, wgsl, npu[:preset], pim[:preset]', 'ref')
     .option('--input <NAME=FILE.npy>', 'an input (repeatable); others are drawn from a fixed seed', collect, [])
     .option('--out <dir>', 'where to write outputs')
     .action(async (file: string, o: { shape: string[]; fold: boolean; target: string; input: string[]; out?: string }) => {

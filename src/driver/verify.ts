@@ -4,7 +4,7 @@ import { compareTensors, type Diff } from '../runtime/compare.ts';
 import type { TensorMap } from '../runtime/interpreter.ts';
 import { completeInputs } from './inputs.ts';
 import { runOrt } from './ort.ts';
-import { execTarget } from './targets.ts';
+import { runOnTarget } from './targets.ts';
 import { TargetError } from '../util/errors.ts';
 
 export interface VerifyReport {
@@ -19,7 +19,7 @@ export async function verifyModel(model: Model, target: string, opts: { tol?: nu
   if (model.file === '<bytes>') throw new TargetError('verify needs a model loaded from a file (onnxruntime reads the same file)');
   const inputs = completeInputs(model.graph, opts.inputs ?? {}, opts.seed);
   const tol = opts.tol ?? 1e-4;
-  const ours = await execTarget(target).run(model, inputs);
+  const ours = await runOnTarget(target, model, inputs);
   const ref = await runOrt(model.file, inputs);
   const diffs = model.graph.outputs.map((v) => compareTensors(v.name, ours.outputs[v.name], ref[v.name], tol));
   return { target, how: ours.how, tol, diffs, ok: diffs.every((d) => d.ok) };

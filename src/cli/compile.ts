@@ -1,0 +1,22 @@
+// `tscc compile MODEL --target T [-o DIR]`: writes a self-contained artifact folder and report.json.
+import type { Command } from 'commander';
+import { compile, loadModel } from '../api.ts';
+import { compileReport } from '../driver/compile.ts';
+import { parseShapeFlags } from '../driver/inputs.ts';
+import { addModelOptions, fmtMs } from './options.ts';
+import type { Io } from './main.ts';
+
+export function compileCommand(p: Command, io: Io): void {
+  addModelOptions(p.command('compile').argument('<model>', 'an .onnx file'))
+    .description('compile a model for a target and write the artifact folder')
+    .requiredOption('-t, --target <target>', 'cuda[:sm_80|sm_90] | wgsl | npu[:preset|config.json] | pim[:hbm3|hbm2|aim]')
+    .option('-o, --out <dir>', 'artifact folder')
+    .option('--no-passes', 'compile the graph as imported (no fusion or simplification)')
+    .action(async (file: string, o: { shape: string[]; fold: boolean; target: string; out?: string; passes: boolean }) => {
+      const m = loadModel(file, { shapes: parseShapeFlags(o.shape), fold: o.fold });
+      const c = await compile(m, { target: o.target, out: o.out, noPasses: !o.passes });
+      const r = compileReport(m, o.target, c) as { totals: { kernels: number; latencyMs: number | null; latencySource: string; cycles?: number } };
+      const lat = r.totals.latencyMs === null ? 'n/a' : `${fmtMs(r.totals.latencyMs)} (${r.totals.latencySource})`;
+      io.out(`${file} → ${o.target}: ${r.totals.kernels} kernels, latency ${lat}${r.totals.cycles !== undefined ? `, ${r.totals.cycles.toLocaleString('en-US')} cycles` : ''}${o.out ? `  → ${o.out}/` : ''}`);
+    });
+}
