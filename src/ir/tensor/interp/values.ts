@@ -32,7 +32,7 @@ export function wrap(dtype: DType, x: string): string {
 
 /** JS text that rounds the float text `x` to the precision arithmetic of `dtype` is done in. */
 export function round(dtype: DType, x: string): string {
-  return dtype === 'f64' ? x : `fr(${x})`;
+  return dtype === 'f64' ? `(${x})` : `fr(${x})`;
 }
 
 /** Rounds (floats) or wraps (integers) the result of an operation producing `dtype`. */
@@ -44,7 +44,7 @@ export function normalize(dtype: DType, x: string): string {
 export function convert(dtype: DType, x: string): string {
   switch (dtype) {
     case 'f32': return `fr(${x})`;
-    case 'f64': return x;
+    case 'f64': return `(${x})`;
     case 'f16': return `H16[toF16(${x})]`;
     case 'bf16': return `BF16[toBF16(${x})]`;
     // `|`, `&`, `<<` and `>>>` apply ToInt32/ToUint32 first: truncation toward zero, NaN and ±inf to 0.
