@@ -1,19 +1,31 @@
-// `tscc inspect MODEL [--emit graph]`: the imported graph with shapes, dtypes and parameter counts.
+// `tscc inspect MODEL [--emit graph|tir]` and `tscc inspect K.tir`.
 import type { Command } from 'commander';
 import { UsageError } from '../util/errors.ts';
 import { loadModel } from '../api.ts';
 import { parseShapeFlags } from '../driver/inputs.ts';
+import { isTirFile, loadTir } from '../driver/tir.ts';
 import { formatStats, graphStats, printGraph } from '../ir/graph/print.ts';
+import { printModule } from '../ir/tensor/print.ts';
+import { lowerGraph } from '../lower/lower.ts';
 import { addModelOptions } from './options.ts';
 import type { Io } from './main.ts';
 
+const STAGES = ['graph', 'tir'];
+
 export function inspectCommand(p: Command, io: Io): void {
-  addModelOptions(p.command('inspect').argument('<model>', 'an .onnx file'))
+  addModelOptions(p.command('inspect').argument('<model>', 'an .onnx file, or a Tensor IR .tir file'))
     .description('print a model at a pipeline stage')
-    .option('--emit <stage>', 'graph', 'graph')
+    .option('--emit <stage>', STAGES.join(' | '), 'graph')
     .action((file: string, o: { shape: string[]; fold: boolean; emit: string }) => {
-      if (o.emit !== 'graph') throw new UsageError(`--emit ${o.emit} is not available (stages: graph)`);
+      if (isTirFile(file)) { io.out(printModule(loadTir(file)).trimEnd()); return; }
+      if (!STAGES.includes(o.emit)) throw new UsageError(`--emit ${o.emit} is not available (stages: ${STAGES.join(', ')})`);
       const m = loadModel(file, { shapes: parseShapeFlags(o.shape), fold: o.fold });
+      if (o.emit === 'tir') {
+        const lowered = lowerGraph(m.graph, { fallback: true });
+        io.out(printModule(lowered.funcs).trimEnd());
+        for (const f of lowered.fallback) io.out(`# ${f.node.name} (${f.node.op}) stays on the reference runtime: ${f.reason}`);
+        return;
+      }
       io.out(`# ${file}: ir_version ${m.irVersion}, producer "${m.producer}", opsets ${JSON.stringify(m.opsets)}`);
       io.out(printGraph(m.graph));
       io.out(formatStats(graphStats(m.graph)));
