@@ -5,36 +5,9 @@ import { f16BitsToF32, f32ToF16Bits, bf16BitsToF32, f32ToBf16Bits } from '../../
 import { defineKernel, type KernelNode } from '../kernel.ts';
 import { broadcastIndex, broadcastShape, fail } from './util.ts';
 import { castTarget } from '../../ir/graph/ops/elementwise.ts';
+import { erf } from '../../util/erf.ts';
 
 type Unary = (x: number, n: KernelNode) => number;
-const erf = (x: number): number => {
-  // Abramowitz–Stegun 7.1.26 is too coarse (1e-7 abs); use a series/continued fraction to ~1e-15.
-  const ax = Math.abs(x);
-  if (ax < 2.5) {
-    let sum = x, term = x;
-    const x2 = x * x;
-    for (let k = 1; k < 100; k++) {
-      term *= -x2 / k;
-      const add = term / (2 * k + 1);
-      sum += add;
-      if (Math.abs(add) < 1e-17 * Math.abs(sum)) break;
-    }
-    return (2 / Math.sqrt(Math.PI)) * sum;
-  }
-  // erfc continued fraction (Lentz) for large |x|.
-  let f = ax, C = ax, D = 0;
-  for (let k = 1; k < 200; k++) {
-    const a = k / 2;
-    D = ax + a * D; D = 1 / D;
-    C = ax + a / C;
-    const delta = C * D;
-    f *= delta;
-    if (Math.abs(delta - 1) < 1e-16) break;
-  }
-  const erfc = Math.exp(-ax * ax) / (f * Math.sqrt(Math.PI));
-  return Math.sign(x) * (1 - erfc);
-};
-
 const UNARY: Record<string, Unary> = {
   Abs: Math.abs, Neg: (x) => -x, Exp: Math.exp, Log: Math.log, Sqrt: Math.sqrt, Reciprocal: (x) => 1 / x,
   Floor: Math.floor, Ceil: Math.ceil, Sign: Math.sign, Erf: erf,
