@@ -1,0 +1,57 @@
+// PIM GEMV vs the pin-bandwidth bound: y = W·x with W 4096×4096 fp16 on the HBM3 preset.
+//   npx tsx bench/pim.ts [N] [K] [preset]
+// Prints the simulated cycles (with and without refresh), the cycles the same weights need to cross
+// the external pins of every pseudo-channel, their ratio, and the closed form of one pseudo-channel:
+// a 16 KB all-bank row sweep costs nRCD + columns·nCCDAB + nRTP + nRP (280 tCK on HBM3) against
+// 512 bursts · nCCDS (1,024 tCK) over its pins.
+import { OnnxBuilder } from '../models/builder.ts';
+import { loadOnnxBytes } from '../src/frontend/onnx/import.ts';
+import { randomTensor } from '../src/runtime/random.ts';
+import { compileKernel } from '../targets/pim/codegen/program.ts';
+import { runKernel } from '../targets/pim/codegen/program.ts';
+import { banksPerPc, getPreset, pcCount, withoutRefresh, type PimConfig } from '../targets/pim/presets.ts';
+import { BankArray } from '../targets/pim/sim/functional.ts';
+
+const N = Number(process.argv[2] ?? 4096), K = Number(process.argv[3] ?? 4096);
+const preset = getPreset(process.argv[4] ?? 'hbm3');
+
+const b = new OnnxBuilder({ opset: 17 });
+b.output(b.op('MatMul', [b.input('x', 'f32', [1, K]), b.input('W', 'f32', [K, N])]));
+const node = loadOnnxBytes(b.toBytes()).graph.nodes[0];
+const x = randomTensor('f32', [1, K], 1), W = randomTensor('f32', [K, N], 2);
+
+function measure(cfg: PimConfig) {
+  const t0 = performance.now();
+  const prog = compileKernel(cfg, node, 'gemv', { fmt: 'fp16', rowBase: 0 });
+  const t1 = performance.now();
+  const banks = new Map<number, BankArray>();
+  const mem = (pc: number) => { let a = banks.get(pc); if (!a) { a = new BankArray(cfg); banks.set(pc, a); } return a; };
+  const { stats } = runKernel(cfg, prog, node, [x, W], mem);
+  return { prog, stats, compileMs: t1 - t0, simMs: performance.now() - t1 };
+}
+
+const t = preset.timing;
+const P = pcCount(preset), B = banksPerPc(preset);
+const sweepBytes = B * preset.columns * 32;
+const closedSweep = t.nRCD + preset.columns * t.nCCDAB + t.nRTP + t.nRP;
+const closedPins = (sweepBytes / 32) * t.nCCDS;
+const pinBound = (N * K * 2) / (P * 32) * t.nCCDS;
+
+const on = measure(preset);
+const off = measure(withoutRefresh(preset));
+const l = off.prog.gemv![0].layout;
+const sweepsPerPc = l.S * l.J; // DRAM row sweeps each pseudo-channel makes
+const row = (k: string, v: string) => console.log(`${k.padEnd(44)} ${v}`);
+console.log(`GEMV ${N}×${K} fp16 on ${preset.name}: ${P} pseudo-channels × ${B} banks, schedule ${JSON.stringify(l.schedule)}`);
+row('closed form per 16 KB row sweep (tCK)', `${closedSweep} PIM vs ${closedPins} pins → ${(closedPins / closedSweep).toFixed(2)}×`);
+row('pin-bandwidth bound (cycles)', pinBound.toFixed(0));
+for (const [name, r] of [['refresh off', off], ['refresh on', on]] as const) {
+  const perSweep = r.stats.cycles / sweepsPerPc;
+  row(`simulated cycles, ${name}`, `${r.stats.cycles}  (${(r.stats.cycles * preset.tCKns / 1000).toFixed(2)} µs)`);
+  row(`  ratio over the pin bound`, `${(pinBound / r.stats.cycles).toFixed(3)}×`);
+  row(`  cycles per row sweep vs closed form`, `${perSweep.toFixed(1)} vs ${closedSweep} (${((perSweep / closedSweep - 1) * 100).toFixed(2)}%)`);
+  row(`  PU utilization, refreshes`, `${(r.stats.puUtilization * 100).toFixed(1)}%, ${r.stats.refreshes}`);
+  row(`  bytes internal / external`, `${r.stats.internalBytes} / ${r.stats.externalBytes}`);
+  row(`  commands`, JSON.stringify(r.stats.commands));
+  row(`  compile / simulate (ms, host)`, `${r.compileMs.toFixed(0)} / ${r.simMs.toFixed(0)}`);
+}

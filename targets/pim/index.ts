@@ -1,0 +1,109 @@
+// The PIM target: `--target pim[:hbm3|hbm2|aim][:fp16|bf16]`. MatMul/Gemm with few rows (GEMV,
+// batched GEMV, attention decode) and element-wise Add/Mul become per-pseudo-channel command streams;
+// the runner executes them on the timing-checked simulator in sim/. See DESIGN.md and COMMANDS.md.
+import { Tensor } from '../../src/ir/graph/tensor.ts';
+import type { Node } from '../../src/ir/graph/graph.ts';
+import type { TensorMap } from '../../src/runtime/interpreter.ts';
+import { TargetError, UsageError } from '../../src/util/errors.ts';
+import type { Artifact, KernelReport, ModulePlan, RunOutput, Target, TargetFactory } from '../target.ts';
+import { compileKernel, runKernel, type Program } from './codegen/program.ts';
+import { gemvProblems, pimSupports } from './codegen/ops.ts';
+import { gemvSpace, parseGemvSchedule, type GemvSchedule } from './layout.ts';
+import { decodeKernel, encodeKernel, printKernel } from './container.ts';
+import { FORMATS, type PimFormat } from './fp.ts';
+import { getPreset, type PimConfig } from './presets.ts';
+import { BankArray } from './sim/functional.ts';
+import { streamStats } from './sim/run.ts';
+
+interface Payload { readonly cfg: PimConfig; readonly plan: ModulePlan; readonly programs: readonly Program[] }
+
+export function parseVariant(variant: string | undefined): { cfg: PimConfig; fmt: PimFormat } {
+  const parts = (variant ?? '').split(':').filter((p) => p !== '');
+  let preset: string | undefined, fmt: PimFormat = 'fp16';
+  for (const p of parts) {
+    if ((FORMATS as readonly string[]).includes(p)) fmt = p as PimFormat;
+    else if (preset === undefined) preset = p;
+    else throw new UsageError(`--target pim:${variant}: unexpected "${p}" (pim[:hbm3|hbm2|aim][:fp16|bf16])`);
+  }
+  return { cfg: getPreset(preset), fmt };
+}
+
+/** The PIM target plus its schedule space: what the tuner searches, per kernel. */
+export interface PimTarget extends Target {
+  /** Valid GEMV schedules of a MatMul/Gemm node ([] for element-wise nodes). */
+  scheduleSpace(node: Node): GemvSchedule[];
+}
+
+export interface PimTargetOptions {
+  /** Per kernel name, a GEMV schedule replacing the default (e.g. the tuner's pick). */
+  readonly schedules?: Readonly<Record<string, GemvSchedule>>;
+}
+
+export const createTarget: TargetFactory = (variant) => createPimTarget(variant);
+
+export function createPimTarget(variant: string | undefined, opts: PimTargetOptions = {}): PimTarget {
+  const { cfg, fmt } = parseVariant(variant);
+  const ms = (cycles: number) => (cycles * cfg.tCKns) / 1e6;
+  const target: PimTarget = {
+    name: 'pim',
+    variant: `${cfg.name}:${fmt}`,
+    fingerprint: () => JSON.stringify({ target: 'pim', cfg, fmt, schedules: opts.schedules ?? {} }),
+    supports: (node: Node) => pimSupports(node, cfg),
+    scheduleSpace(node: Node): GemvSchedule[] {
+      if (node.op !== 'MatMul' && node.op !== 'Gemm') return [];
+      const probs = gemvProblems(node);
+      return typeof probs === 'string' || probs.length === 0 ? [] : gemvSpace(cfg, probs[0], probs.length);
+    },
+    // The PIM schedule (layout + command order, layout.ts) is chosen in compile(); no loop steps.
+    defaultSchedule: () => [],
+    async compile(plan: ModulePlan): Promise<Artifact> {
+      const files = new Map<string, string | Uint8Array>();
+      const programs: Program[] = [];
+      const kernels: KernelReport[] = [];
+      let rowBase = 0;
+      for (const k of plan.kernels) {
+        const schedule = opts.schedules?.[k.name];
+        const prog = compileKernel(cfg, k.node, k.name, { fmt, rowBase, schedule: schedule && parseGemvSchedule(schedule) });
+        rowBase += prog.rowsUsed;
+        programs.push(prog);
+        files.set(`pim/${k.name}.pim`, encodeKernel(prog.streams));
+        files.set(`pim/${k.name}.txt`, printKernel(prog.streams));
+        const stats = streamStats(cfg, prog.streams, prog.cycles);
+        files.set(`pim/${k.name}.json`, JSON.stringify({ op: prog.op, fmt, stats, gemv: prog.gemv, eltwise: prog.eltwise, hostBytes: prog.hostBytes }, null, 1) + '\n');
+        kernels.push({ name: k.name, ops: [k.node.name], target: `pim:${cfg.name}`, precision: fmt, cycles: prog.cycles, latencyMs: ms(prog.cycles), tuned: k.tuned });
+      }
+      const cycles = programs.reduce((s, p) => s + p.cycles, 0);
+      files.set('pim/config.json', JSON.stringify(cfg, null, 1) + '\n');
+      const payload: Payload = { cfg, plan, programs };
+      return { target: `pim:${cfg.name}:${fmt}`, files, kernels, latencyMs: ms(cycles), latencySource: 'simulated', cycles, payload };
+    },
+    async run(artifact: Artifact, inputs: TensorMap): Promise<RunOutput> {
+      const { plan, programs } = artifact.payload as Payload;
+      const env = new Map<string, Tensor>(Object.entries(inputs));
+      const banks = new Map<number, BankArray>();
+      const memory = (pc: number) => { let b = banks.get(pc); if (!b) { b = new BankArray(cfg); banks.set(pc, b); } return b; };
+      let cycles = 0;
+      plan.kernels.forEach((k, i) => {
+        const ins = k.node.inputs.map((v) => {
+          if (!v) return new Tensor('f32', [0]);
+          const t = env.get(v.name) ?? v.constant;
+          if (!t) throw new TargetError(`PIM runner: value "${v.name}" of node "${k.node.name}" is not available`);
+          return t;
+        });
+        // Execute the encoded command streams the artifact holds, not the generator's objects.
+        const streams = decodeKernel(artifact.files.get(`pim/${k.name}.pim`) as Uint8Array);
+        const r = runKernel(cfg, { ...programs[i], streams }, k.node, ins, memory);
+        env.set(k.node.outputs[0].name, r.output);
+        cycles += r.stats.cycles;
+      });
+      const outputs: TensorMap = {};
+      for (const v of plan.graph.outputs) {
+        const t = env.get(v.name) ?? v.constant;
+        if (!t) throw new TargetError(`PIM runner: graph output "${v.name}" was not computed`);
+        outputs[v.name] = t;
+      }
+      return { outputs, cycles, ms: ms(cycles), how: `PIM simulator (${cfg.name}, ${fmt}, timing-checked)` };
+    },
+  };
+  return target;
+}

@@ -1,0 +1,84 @@
+// The functional model of one pseudo-channel: bank arrays (rows materialized on first touch), open
+// rows, the PUs' fp32 accumulators, the global buffer, and the host memory the pins connect to.
+// Arithmetic is the PU's (fp.ts): exact 16-bit products, an fp32 adder tree, fp32 accumulation;
+// element-wise results are rounded once into the 16-bit format and written back to the bank.
+import type { Command } from '../commands.ts';
+import { PimError } from '../errors.ts';
+import { decode16, encode16, laneDot, type PimFormat } from '../fp.ts';
+import { banksPerPc, type PimConfig } from '../presets.ts';
+
+/** Bank contents of one pseudo-channel: bank → row → columns × lanes of 16-bit words. */
+export class BankArray {
+  private readonly rows: Map<number, Uint16Array>[];
+  constructor(readonly cfg: PimConfig) {
+    this.rows = Array.from({ length: banksPerPc(cfg) }, () => new Map());
+  }
+  row(bank: number, row: number): Uint16Array {
+    const m = this.rows[bank];
+    let r = m.get(row);
+    if (!r) { r = new Uint16Array(this.cfg.columns * this.cfg.lanes); m.set(row, r); }
+    return r;
+  }
+}
+
+export class PcState {
+  readonly open: Int32Array;
+  readonly acc: Float32Array;
+  readonly gb: Uint16Array;
+  private readonly nb: number;
+  private readonly all: readonly number[];
+  constructor(readonly cfg: PimConfig, readonly fmt: PimFormat, readonly mem: BankArray, readonly host: DataView) {
+    this.nb = banksPerPc(cfg);
+    this.all = Array.from({ length: this.nb }, (_, b) => b);
+    this.open = new Int32Array(this.nb).fill(-1);
+    this.acc = new Float32Array(this.nb * cfg.accumulators);
+    this.gb = new Uint16Array(cfg.gbSlots * cfg.lanes);
+  }
+
+  exec(c: Command, i: number): void {
+    const L = this.cfg.lanes;
+    const bad = (m: string): never => { throw new PimError('PIM_PROTOCOL', `command ${i} (${c.op}): ${m}`); };
+    const openRow = (b: number): Uint16Array => {
+      if (this.open[b] < 0) bad(`bank ${b} has no open row`);
+      return this.mem.row(b, this.open[b]);
+    };
+    const hostSpan = (bytes: number) => { if (c.addr + bytes > this.host.byteLength) bad(`host address ${c.addr}+${bytes} is beyond the ${this.host.byteLength}-byte host buffer`); };
+    const all = this.all;
+    switch (c.op) {
+      case 'ACT': case 'ACTAB':
+        for (const b of c.op === 'ACT' ? [c.bank] : all) { if (this.open[b] >= 0) bad(`bank ${b} already has row ${this.open[b]} open`); this.open[b] = c.row; }
+        return;
+      case 'PRE': this.open[c.bank] = -1; return;
+      case 'PREAB': this.open.fill(-1); return;
+      case 'REF': if (this.open.some((r) => r >= 0)) bad('refresh needs every bank precharged'); return;
+      case 'WR': { hostSpan(32); const r = openRow(c.bank); for (let l = 0; l < L; l++) r[c.col * L + l] = this.host.getUint16(c.addr + 2 * l, true); return; }
+      case 'RD': { hostSpan(32); const r = openRow(c.bank); for (let l = 0; l < L; l++) this.host.setUint16(c.addr + 2 * l, r[c.col * L + l], true); return; }
+      case 'WRGB': hostSpan(32); for (let l = 0; l < L; l++) this.gb[c.slot * L + l] = this.host.getUint16(c.addr + 2 * l, true); return;
+      case 'MAC': case 'MACAB':
+        for (const b of c.op === 'MAC' ? [c.bank] : all) {
+          const k = b * this.cfg.accumulators + c.acc;
+          this.acc[k] = Math.fround(this.acc[k] + laneDot(this.fmt, openRow(b), c.col * L, this.gb, c.slot * L, L));
+        }
+        return;
+      case 'ADDAB': case 'MULAB':
+        for (const b of all) {
+          const r = openRow(b);
+          for (let l = 0; l < L; l++) {
+            const x = decode16(this.fmt, r[c.col * L + l]), y = decode16(this.fmt, r[c.col2 * L + l]);
+            r[c.col * L + l] = encode16(this.fmt, c.op === 'ADDAB' ? x + y : x * y);
+          }
+        }
+        return;
+      case 'CLRACC': for (const b of all) this.acc[b * this.cfg.accumulators + c.acc] = 0; return;
+      case 'SETACC':
+        hostSpan(2 * this.nb);
+        for (const b of all) this.acc[b * this.cfg.accumulators + c.acc] = decode16(this.fmt, this.host.getUint16(c.addr + 2 * b, true));
+        return;
+      case 'RDACC':
+        hostSpan(4 * this.nb);
+        for (const b of all) this.host.setFloat32(c.addr + 4 * b, this.acc[b * this.cfg.accumulators + c.acc], true);
+        return;
+      case 'SYNC': return;
+    }
+  }
+}
