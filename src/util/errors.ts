@@ -11,7 +11,8 @@ export type ErrorCode =
   | 'E_INPUT'         // a runtime input is missing, extra, or of the wrong shape/dtype
   | 'E_USAGE'         // bad CLI flag or API option
   | 'E_EXTERNAL_DATA' // an external-data tensor cannot be resolved
-  | 'E_TARGET';       // unknown target or target-specific failure the user can act on
+  | 'E_TARGET'        // unknown target or target-specific failure the user can act on
+  | 'E_SCHEDULE';     // a schedule step is illegal for the function it is applied to
 
 export class TsccError extends Error {
   readonly code: ErrorCode;
