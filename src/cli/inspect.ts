@@ -7,6 +7,7 @@ import { isTirFile, loadTir } from '../driver/tir.ts';
 import { formatStats, graphStats, printGraph } from '../ir/graph/print.ts';
 import { printModule } from '../ir/tensor/print.ts';
 import { lowerGraph } from '../lower/lower.ts';
+import { optimizeGraph } from '../../passes/index.ts';
 import { addModelOptions } from './options.ts';
 import type { Io } from './main.ts';
 
@@ -16,18 +17,20 @@ export function inspectCommand(p: Command, io: Io): void {
   addModelOptions(p.command('inspect').argument('<model>', 'an .onnx file, or a Tensor IR .tir file'))
     .description('print a model at a pipeline stage')
     .option('--emit <stage>', STAGES.join(' | '), 'graph')
-    .action((file: string, o: { shape: string[]; fold: boolean; emit: string }) => {
+    .option('--passes <a,b,c>', 'run these graph passes first (`default`: the default pipeline)')
+    .action((file: string, o: { shape: string[]; fold: boolean; emit: string; passes?: string }) => {
       if (isTirFile(file)) { io.out(printModule(loadTir(file)).trimEnd()); return; }
       if (!STAGES.includes(o.emit)) throw new UsageError(`--emit ${o.emit} is not available (stages: ${STAGES.join(', ')})`);
       const m = loadModel(file, { shapes: parseShapeFlags(o.shape), fold: o.fold });
+      const graph = o.passes === undefined ? m.graph : optimizeGraph(m.graph, { passes: o.passes === 'default' ? undefined : o.passes.split(',') });
       if (o.emit === 'tir') {
-        const lowered = lowerGraph(m.graph, { fallback: true });
+        const lowered = lowerGraph(graph, { fallback: true });
         io.out(printModule(lowered.funcs).trimEnd());
         for (const f of lowered.fallback) io.out(`# ${f.node.name} (${f.node.op}) stays on the reference runtime: ${f.reason}`);
         return;
       }
       io.out(`# ${file}: ir_version ${m.irVersion}, producer "${m.producer}", opsets ${JSON.stringify(m.opsets)}`);
-      io.out(printGraph(m.graph));
-      io.out(formatStats(graphStats(m.graph)));
+      io.out(printGraph(graph));
+      io.out(formatStats(graphStats(graph)));
     });
 }

@@ -17,7 +17,7 @@ export function runKernel(
 }
 
 export function kernelNode(n: NodeSpec): KernelNode {
-  return { name: n.name, op: n.op, attr: new AttrReader({ name: n.name, op: n.op, attrs: n.attrs ?? {} }), outputCount: n.outputs.length };
+  return { name: n.name, op: n.op, attr: new AttrReader({ name: n.name, op: n.op, attrs: n.attrs ?? {} }), outputCount: n.outputs.length, body: n.body };
 }
 
 const NO_SUBGRAPHS: KernelCtx['runSubgraph'] = () => { throw new Error('subgraphs are not evaluated while folding'); };

@@ -39,7 +39,7 @@ function execute(graph: Graph, env: Map<string, Tensor>, opts: RunOptions): Tens
   graph.nodes.forEach((node, i) => {
     const ins = node.inputs.map((v) => (v ? env.get(v.name)! : null));
     const outs = runKernel(node.domain, {
-      name: node.name, op: node.op, attr: node.attr, outputCount: node.outputs.length,
+      name: node.name, op: node.op, attr: node.attr, outputCount: node.outputs.length, body: node.body,
     }, ins, withCaptures(ctx, env));
     node.outputs.forEach((v, k) => {
       const t = outs[k];

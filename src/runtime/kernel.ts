@@ -11,6 +11,8 @@ export interface KernelNode {
   readonly attr: AttrReader;
   /** Number of outputs the node declares (some may be '' = unused). */
   readonly outputCount: number;
+  /** The member sub-graph of a fused node. */
+  readonly body?: Graph;
 }
 
 export interface KernelCtx {

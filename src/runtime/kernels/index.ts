@@ -7,3 +7,4 @@ import './reduce.ts';
 import './rnn.ts';
 import './quant.ts';
 import './control.ts';
+import './fused.ts';
