@@ -70,6 +70,9 @@ export interface Target {
   supports(node: Node): Support;
   defaultSchedule(func: PrimFunc, node: Node): Step[];
   compile(plan: ModulePlan): Promise<Artifact>;
+  /** False for targets that generate code from graph nodes themselves (the NPU): the driver then skips
+   *  Tensor IR lowering and hands over a plan with no kernels. Default true. */
+  readonly lowersToTensorIR?: boolean;
   run?(artifact: Artifact, inputs: TensorMap): Promise<RunOutput>;
 }
 
