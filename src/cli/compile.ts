@@ -12,9 +12,10 @@ export function compileCommand(p: Command, io: Io): void {
     .requiredOption('-t, --target <target>', 'cuda[:sm_80|sm_90] | wgsl | npu[:preset|config.json] | pim[:hbm3|hbm2|aim]')
     .option('-o, --out <dir>', 'artifact folder')
     .option('--no-passes', 'compile the graph as imported (no fusion or simplification)')
-    .action(async (file: string, o: { shape: string[]; fold: boolean; target: string; out?: string; passes: boolean }) => {
+    .option('--db <file>', 'apply the best schedules from this tuning database (tscc tune)')
+    .action(async (file: string, o: { shape: string[]; fold: boolean; target: string; out?: string; passes: boolean; db?: string }) => {
       const m = loadModel(file, { shapes: parseShapeFlags(o.shape), fold: o.fold });
-      const c = await compile(m, { target: o.target, out: o.out, noPasses: !o.passes });
+      const c = await compile(m, { target: o.target, out: o.out, noPasses: !o.passes, db: o.db });
       const r = compileReport(m, o.target, c) as { totals: { kernels: number; latencyMs: number | null; latencySource: string; cycles?: number } };
       const lat = r.totals.latencyMs === null ? 'n/a' : `${fmtMs(r.totals.latencyMs)} (${r.totals.latencySource})`;
       io.out(`${file} → ${o.target}: ${r.totals.kernels} kernels, latency ${lat}${r.totals.cycles !== undefined ? `, ${r.totals.cycles.toLocaleString('en-US')} cycles` : ''}${o.out ? `  → ${o.out}/` : ''}`);

@@ -8,6 +8,8 @@ import { runCommand } from './run.ts';
 import { verifyCommand } from './verify.ts';
 import { opsCommand } from './ops.ts';
 import { compileCommand } from './compile.ts';
+import { tuneCommand } from './tune.ts';
+import { dbCommand } from './db.ts';
 
 export interface Io {
   out: (s: string) => void;
@@ -28,6 +30,8 @@ function program(io: Io, status: { code: number }): Command {
   runCommand(p, io);
   verifyCommand(p, io, status);
   opsCommand(p, io);
+  tuneCommand(p, io);
+  dbCommand(p, io);
   return p;
 }
 

@@ -10,12 +10,15 @@ import { applySchedule } from '../schedule/apply.ts';
 import { optimizeGraph } from '../../passes/index.ts';
 import type { Artifact, KernelPlan, ModulePlan, Target } from '../../targets/target.ts';
 import { loadTarget } from './registry.ts';
+import { openTuningLookup } from '../tune/apply.ts';
 
 export interface CompileOptions {
   /** `name[:variant]`, e.g. `npu:edge16`. */
   readonly target: string;
   /** Skip graph passes (compile the graph as imported). */
   readonly noPasses?: boolean;
+  /** A tuning database: kernels with a record faster than their default schedule use it. */
+  readonly db?: string;
 }
 
 export interface Compiled {
@@ -31,14 +34,21 @@ export async function compileModel(model: Model, opts: CompileOptions): Promise<
     const s = target.supports(node);
     if (!s.ok) throw new UnsupportedError(`${nodeRef(node)} cannot run on ${opts.target}: ${s.reason}`);
   }
-  const lowered = lowerGraph(graph);
-  const kernels: KernelPlan[] = lowered.calls.map((call) => {
-    const schedule = target.defaultSchedule(call.func, call.node);
-    return {
-      name: call.func.name, node: call.node, func: applySchedule(call.func, schedule), schedule,
-      inputs: call.inputs, outputs: call.outputs, tuned: false,
-    };
-  });
+  const lowered = target.lowersToTensorIR === false ? { calls: [] } : lowerGraph(graph);
+  const tuning = opts.db ? openTuningLookup(opts.db, target.fingerprint()) : undefined;
+  let kernels: KernelPlan[];
+  try {
+    kernels = lowered.calls.map((call) => {
+      const choice = tuning?.choose(call.func);
+      const schedule = choice?.schedule ?? target.defaultSchedule(call.func, call.node);
+      return {
+        name: call.func.name, node: call.node, func: applySchedule(call.func, schedule), schedule,
+        inputs: call.inputs, outputs: call.outputs, tuned: choice !== undefined,
+      };
+    });
+  } finally {
+    tuning?.close();
+  }
   const plan: ModulePlan = { graph, kernels };
   return { target, plan, artifact: await target.compile(plan) };
 }
@@ -56,7 +66,8 @@ export function compileReport(model: Model, spec: string, c: Compiled): Record<s
       latencySource: a.latencySource,
       ...(a.cycles !== undefined ? { cycles: a.cycles } : {}),
     },
-    kernels: a.kernels,
+    // The plan knows which schedules came from the tuning database, whatever the target reports.
+    kernels: a.kernels.map((k) => ({ ...k, tuned: k.tuned || c.plan.kernels.some((p) => p.name === k.name && p.tuned) })),
   };
 }
 

@@ -1,0 +1,33 @@
+// Cost models behind one interface: fit on (features, cost) pairs, predict a score per row where
+// LOWER IS BETTER. Rows are packed row-major in one Float32Array (n × FEATURE_LENGTH).
+export interface CostModel {
+  readonly name: string;
+  fit(x: Float32Array, y: Float64Array, dims: number): Promise<void> | void;
+  predict(x: Float32Array, dims: number): Float64Array;
+}
+
+/** The baseline: random scores, so search with it is random search. */
+export class RandomModel implements CostModel {
+  readonly name = 'random';
+  private s: number;
+  constructor(seed = 1) { this.s = seed >>> 0 || 1; }
+  fit(): void {}
+  predict(x: Float32Array, dims: number): Float64Array {
+    const out = new Float64Array(x.length / dims);
+    for (let i = 0; i < out.length; i++) { this.s ^= this.s << 13; this.s ^= this.s >>> 17; this.s ^= this.s << 5; out[i] = (this.s >>> 0) / 4294967296; }
+    return out;
+  }
+}
+
+/** Fraction of pairs (with different true costs) the scores order the same way. */
+export function pairwiseAccuracy(pred: ArrayLike<number>, truth: ArrayLike<number>): number {
+  let right = 0, total = 0;
+  for (let i = 0; i < truth.length; i++) {
+    for (let j = i + 1; j < truth.length; j++) {
+      if (truth[i] === truth[j]) continue;
+      total++;
+      if ((pred[i] - pred[j]) * (truth[i] - truth[j]) > 0) right++;
+    }
+  }
+  return total === 0 ? 1 : right / total;
+}

@@ -1,0 +1,45 @@
+// What `tscc tune --target T` measures with. `interp` is built in: the Tensor IR interpreter on this
+// CPU (measure/interp.ts). Code-generating targets are measured through their runners (run.ts):
+// NPU/PIM by simulated cycles, WGSL by WebGPU timings; CUDA only on a CUDA GPU, refused otherwise.
+import { existsSync } from 'node:fs';
+import { TargetError } from '../util/errors.ts';
+import { loadTarget, splitTargetSpec } from '../driver/registry.ts';
+import type { Target } from '../../targets/target.ts';
+import { InterpMeasurer } from './measure/interp.ts';
+import type { Measurer } from './measure/measurer.ts';
+import type { TuneTarget } from './tuner.ts';
+import { cpus } from 'node:os';
+
+export interface ResolvedTarget {
+  readonly tune: TuneTarget;
+  /** The code-generating target, when there is one (graph passes and support checks need it). */
+  readonly target?: Target;
+  /** Tensor IR targets: measures scheduled functions. NPU layers carry their own simulator. */
+  readonly measurer?: Measurer;
+  readonly how: string;
+}
+
+export const INTERP_TARGET: TuneTarget = {
+  name: 'interp',
+  fingerprint: `interp|tensor-ir-interpreter|node ${process.versions.node}|${cpus()[0]?.model ?? 'cpu'}`,
+  defaultSchedule: () => [],
+};
+
+export function hasCudaGpu(): boolean {
+  return existsSync('/dev/nvidia0') || existsSync('/dev/nvidiactl');
+}
+
+export async function resolveTuneTarget(spec: string): Promise<ResolvedTarget> {
+  const { name } = splitTargetSpec(spec);
+  if (name === 'interp') { const m = new InterpMeasurer(); return { tune: INTERP_TARGET, measurer: m, how: m.how }; }
+  if (name === 'cuda' && !hasCudaGpu()) {
+    throw new TargetError('tuning for cuda measures on a CUDA GPU, and this machine has none (no /dev/nvidia0); tune on a GPU machine, or use --target interp to try the tuner');
+  }
+  const target = await loadTarget(spec);
+    if (name === 'npu') {
+    // Its default is the layer record the code generator picks (npu/task.ts), not Tensor IR steps.
+    const tune: TuneTarget = { name, fingerprint: target.fingerprint(), defaultSchedule: () => [] };
+    return { tune, target, how: `NPU cycle simulator (${target.variant}), one layer at a time` };
+  }
+  throw new TargetError(`measuring kernels of target "${spec}" for tuning is not wired yet (see src/tune/README.md); tune with --target npu or interp`);
+}

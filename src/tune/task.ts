@@ -1,0 +1,71 @@
+// What the tuner tunes: a TuneTask hides whether configs become Tensor IR schedule steps (CPU, GPU
+// targets) or a target's own schedule record (the NPU's per-layer GemmSchedule), and how they are
+// measured. The search, the cost model and the database only see configs, features and costs.
+import type { PrimFunc } from '../ir/tensor/func.ts';
+import { applySchedule } from '../schedule/apply.ts';
+import type { Step } from '../schedule/step.ts';
+import { featurize } from './features/features.ts';
+import { type Config, canonicalTir, workloadKey } from './keys.ts';
+import type { MeasureResult, Measurer } from './measure/measurer.ts';
+import type { Rng } from './rng.ts';
+import { buildSpace } from './space/index.ts';
+
+export interface Candidate {
+  readonly config: Config;
+  /** What compile replays: Tensor IR steps, or the target's schedule record (JSON-able). */
+  readonly schedule: unknown;
+  readonly features: Float32Array;
+}
+
+export type Check = ({ readonly ok: true } & Candidate) | { readonly ok: false; readonly reason: string };
+
+export interface TuneTask {
+  readonly name: string;
+  readonly workloadKey: string;
+  /** Stored with the workload: the canonical Tensor IR, or a description of the layer. */
+  readonly description: string;
+  readonly size: number;
+  random(rng: Rng): Config;
+  mutate(c: Config, rng: Rng): Config;
+  /** Static validity (never measured when not ok), memoized per config. */
+  check(c: Config): Check;
+  /** Trial 0: the target's default schedule. */
+  defaultCandidate(): Omit<Candidate, 'config'>;
+  measure(batch: readonly Candidate[]): Promise<MeasureResult[]>;
+}
+
+/** A kernel as a Tensor IR function, scheduled by steps from the target's search space. */
+export function tirTask(func: PrimFunc, name: string, targetName: string, measurer: Measurer, defaultSteps: (f: PrimFunc) => Step[]): TuneTask {
+  const space = buildSpace(func, targetName);
+  const base = space.nest.func;
+  const funcs = new WeakMap<Candidate, PrimFunc>();
+  const memo = new Map<string, Check>();
+  return {
+    name, workloadKey: workloadKey(func), description: canonicalTir(func), size: space.size,
+    random: (rng) => space.random(rng),
+    mutate: (c, rng) => space.mutate(c, rng),
+    check(c) {
+      const r = space.check(c);
+      if (!r.ok) return r;
+      const key = JSON.stringify(r.steps);
+      let out = memo.get(key);
+      if (!out) {
+        out = { ok: true, config: c, schedule: r.steps, features: featurize(r.func) };
+        funcs.set(out, r.func);
+        memo.set(key, out);
+      }
+      return out.ok ? { ...out, config: c } : out;
+    },
+    defaultCandidate() {
+      const steps = defaultSteps(base);
+      const f = applySchedule(base, steps);
+      return { schedule: steps, features: featurize(f) };
+    },
+    async measure(batch) {
+      return measurer.measure(batch.map((b) => {
+        const steps = b.schedule as Step[];
+        return { base, func: applySchedule(base, steps), steps, config: b.config };
+      }));
+    },
+  };
+}
