@@ -1,0 +1,208 @@
+// One stage → one WGSL compute shader: storage bindings for the buffers it touches, a workgroup
+// size, and either the flattened parallel loops (one invocation per iteration, the grid folded into
+// 2-D/3-D when it exceeds the per-dimension dispatch limit) or the schedule's bound thread axes.
+import type { Buffer } from '../../src/ir/tensor/buffer.ts';
+import { type Expr, Var, add, children as childExprs, int, mul } from '../../src/ir/tensor/expr.ts';
+import type { For, Stmt, ThreadAxis } from '../../src/ir/tensor/stmt.ts';
+import type { Limits } from './limits.ts';
+import { ExprRenderer, HELPERS, bufName, isRegisterFile, nonNegative, registerName, storageType, varName } from './render.ts';
+import { type Stage, forEachStmt } from './stages.ts';
+
+export interface Binding { readonly buffer: Buffer; readonly write: boolean }
+
+export interface Shader {
+  readonly code: string;
+  readonly bindings: readonly Binding[];
+  readonly workgroupSize: readonly [number, number, number];
+  readonly dispatch: readonly [number, number, number];
+  /** Invocations that do work (for reports). */
+  readonly invocations: number;
+}
+
+export interface EmitOptions {
+  readonly limits: Limits;
+  /** Invocations per workgroup for flattened stages. */
+  readonly workgroup: number;
+  /** Loads to hoist into `let`s at the top of straight-line blocks (see tile.ts). */
+  readonly hoist?: ReadonlyMap<Stmt, readonly Expr[]>;
+}
+
+export function emitStage(name: string, stage: Stage, opts: EmitOptions): Shader {
+  const bindings = stageBindings(stage.body);
+  if (bindings.length > opts.limits.maxStorageBuffersPerShaderStage) {
+    throw new Error(`wgsl: kernel ${name} needs ${bindings.length} storage buffers, the device allows ${opts.limits.maxStorageBuffersPerShaderStage}`);
+  }
+  const nonNeg = new Set<Var>();
+  const r = new ExprRenderer(nonNeg);
+  const shared: string[] = [];
+  const lines: string[] = [];
+  const ctx: Ctx = { r, shared, lines, hoist: opts.hoist ?? new Map(), nonNeg };
+  let head: string[];
+  let wg: [number, number, number];
+  let dispatch: [number, number, number];
+  let invocations: number;
+  if (stage.bound.length > 0) {
+    ({ head, wg, dispatch, invocations } = boundHead(stage.bound, nonNeg, opts.limits));
+    emitStmt(ctx, stage.body, '  ');
+  } else {
+    const total = stage.parallel.reduce((n, l) => n * constOf(l.extent), 1);
+    wg = [Math.max(1, Math.min(opts.workgroup, total)), 1, 1];
+    const groups = Math.ceil(total / wg[0]);
+    dispatch = fold(groups, opts.limits.maxComputeWorkgroupsPerDimension);
+    invocations = total;
+    head = [`  let gid = i32(((wid.z * nwg.y + wid.y) * nwg.x + wid.x) * ${wg[0]}u + lidx);`];
+    if (groups * wg[0] !== total || dispatch[0] * dispatch[1] * dispatch[2] !== groups) head.push(`  if (gid >= ${total}i) { return; }`);
+    let stride = total;
+    for (const l of stage.parallel) {
+      const e = constOf(l.extent);
+      stride /= e;
+      const min = constOf(l.min);
+      const v = e === 1 ? `${min}i` : `gid / ${stride}i % ${e}i${min ? ` + ${min}i` : ''}`;
+      head.push(`  let ${varName(l.loopVar)} = ${stride === 1 && e === total ? `gid${min ? ` + ${min}i` : ''}` : v};`);
+      if (min >= 0) nonNeg.add(l.loopVar);
+    }
+    emitStmt(ctx, stage.inner, '  ');
+  }
+  const decls = bindings.map((b, i) =>
+    `@group(0) @binding(${i}) var<storage, ${b.write ? 'read_write' : 'read'}> ${bufName(b.buffer)}: array<${storageType(b.buffer.dtype)}>;`);
+  const helpers = [...r.helpers].sort().map((h) => HELPERS[h]);
+  const code = [
+    `// ${name}`,
+    ...decls, ...shared, ...helpers,
+    `@compute @workgroup_size(${wg.join(', ')})`,
+    'fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,',
+    '        @builtin(local_invocation_index) lidx: u32, @builtin(local_invocation_id) lid: vec3<u32>) {',
+    ...head, ...lines, '}', '',
+  ].join('\n');
+  return { code, bindings, workgroupSize: wg, dispatch, invocations };
+}
+
+/** Splits a count of workgroups over up to three dimensions of at most `max` each. */
+export function fold(groups: number, max: number): [number, number, number] {
+  if (groups <= max) return [Math.max(groups, 1), 1, 1];
+  const y = Math.ceil(groups / max);
+  if (y <= max) return [max, y, 1];
+  const z = Math.ceil(y / max);
+  if (z > max) throw new Error(`wgsl: ${groups} workgroups exceed the device's dispatch limit`);
+  return [max, max, z];
+}
+
+function boundHead(bound: readonly For[], nonNeg: Set<Var>, limits: Limits) {
+  const ext = new Map<ThreadAxis, number>();
+  const head: string[] = [];
+  for (const l of bound) {
+    const e = constOf(l.extent);
+    const prev = ext.get(l.thread!);
+    if (prev !== undefined && prev !== e) throw new Error(`wgsl: ${l.thread} is bound to loops of extents ${prev} and ${e}`);
+    ext.set(l.thread!, e);
+    const axis = l.thread!.endsWith('x') ? 'x' : l.thread!.endsWith('y') ? 'y' : 'z';
+    const src = l.thread!.startsWith('block') ? `wid.${axis}` : `lid.${axis}`;
+    const min = constOf(l.min);
+    head.push(`  let ${varName(l.loopVar)} = i32(${src})${min ? ` + ${min}i` : ''};`);
+    nonNeg.add(l.loopVar);
+  }
+  const g = (a: ThreadAxis) => ext.get(a) ?? 1;
+  const wg: [number, number, number] = [g('threadIdx.x'), g('threadIdx.y'), g('threadIdx.z')];
+  const dispatch: [number, number, number] = [g('blockIdx.x'), g('blockIdx.y'), g('blockIdx.z')];
+  const threads = wg[0] * wg[1] * wg[2];
+  if (threads > limits.maxComputeInvocationsPerWorkgroup) throw new Error(`wgsl: ${threads} threads per workgroup exceed the device's ${limits.maxComputeInvocationsPerWorkgroup}`);
+  if (dispatch.some((d) => d > limits.maxComputeWorkgroupsPerDimension)) throw new Error(`wgsl: a bound block axis exceeds ${limits.maxComputeWorkgroupsPerDimension} workgroups`);
+  return { head, wg, dispatch, invocations: threads * dispatch[0] * dispatch[1] * dispatch[2] };
+}
+
+interface Ctx {
+  readonly r: ExprRenderer;
+  readonly shared: string[];
+  readonly lines: string[];
+  readonly hoist: ReadonlyMap<Stmt, readonly Expr[]>;
+  readonly nonNeg: Set<Var>;
+}
+
+let hoisted = 0;
+
+function emitStmt(c: Ctx, s: Stmt, ind: string): void {
+  const r = (e: Expr) => c.r.render(e);
+  const lets = c.hoist.get(s);
+  if (lets) {
+    for (const e of lets) {
+      const name = `t${hoisted++}`;
+      c.lines.push(`${ind}let ${name} = ${r(e)};`);
+      c.r.names.set(e, name);
+    }
+    c.r.reset();
+  }
+  switch (s.kind) {
+    case 'seq': for (const x of s.stmts) emitStmt(c, x, ind); break;
+    case 'for': {
+      if (s.loopKind === 'bound') { emitStmt(c, s.body, ind); break; }
+      const v = varName(s.loopVar);
+      if (nonNegative(s.min, c.nonNeg)) c.nonNeg.add(s.loopVar);
+      const end = s.extent.kind === 'const' && s.min.kind === 'const' ? `${s.min.value + s.extent.value}i` : `${r(s.min)} + ${r(s.extent)}`;
+      c.lines.push(`${ind}for (var ${v}: i32 = ${r(s.min)}; ${v} < ${end}; ${v}++) {`);
+      emitStmt(c, s.body, ind + '  ');
+      c.lines.push(`${ind}}`);
+      break;
+    }
+    case 'store': {
+      const value = s.buffer.dtype === 'bool' ? `select(0i, 1i, ${r(s.value)})` : r(s.value);
+      if (isRegisterFile(s.buffer)) { c.lines.push(`${ind}${registerName(s.buffer, s.indices)} = ${value};`); break; }
+      c.lines.push(`${ind}${bufName(s.buffer)}[${r(flatten(s.buffer, s.indices))}] = ${value};`);
+      break;
+    }
+    case 'if':
+      c.lines.push(`${ind}if (${r(s.cond)}) {`);
+      emitStmt(c, s.then, ind + '  ');
+      if (s.otherwise) { c.lines.push(`${ind}} else {`); emitStmt(c, s.otherwise, ind + '  '); }
+      c.lines.push(`${ind}}`);
+      break;
+    case 'allocate': {
+      const decl = `${bufName(s.buffer)}: array<${storageType(s.buffer.dtype)}, ${Math.max(1, s.buffer.size)}>`;
+      if (isRegisterFile(s.buffer)) {
+        for (let k = 0; k < s.buffer.size; k++) c.lines.push(`${ind}var ${bufName(s.buffer)}_${k}: ${storageType(s.buffer.dtype)};`);
+      } else if (s.buffer.scope === 'shared') c.shared.push(`var<workgroup> ${decl};`);
+      else c.lines.push(`${ind}var ${decl};`);
+      emitStmt(c, s.body, ind);
+      break;
+    }
+    case 'barrier': c.lines.push(`${ind}workgroupBarrier();`); break;
+    case 'intrinsic': throw new Error(`wgsl: the intrinsic ${s.name} has no WGSL lowering`);
+  }
+  if (lets) { for (const e of lets) c.r.names.delete(e); c.r.reset(); }
+}
+
+function flatten(b: Buffer, idx: readonly Expr[]): Expr {
+  let flat: Expr = int(0);
+  let stride = 1;
+  for (let k = idx.length - 1; k >= 0; k--) {
+    flat = addMul(flat, idx[k], stride);
+    stride *= b.shape[k];
+  }
+  return flat;
+}
+
+function addMul(acc: Expr, e: Expr, k: number): Expr { return add(acc, mul(e, int(k))); }
+
+/** Global buffers a stage reads or writes, in first-use order; local and shared ones are declared inside. */
+function stageBindings(body: Stmt): Binding[] {
+  const out = new Map<Buffer, boolean>();
+  const local = new Set<Buffer>();
+  const seen = new Set<Expr>();
+  const visit = (e: Expr): void => {
+    if (seen.has(e)) return;
+    seen.add(e);
+    if (e.kind === 'load' && !out.has(e.buffer)) out.set(e.buffer, false);
+    for (const ch of childExprs(e)) visit(ch);
+  };
+  forEachStmt(body, (s) => {
+    if (s.kind === 'allocate') local.add(s.buffer);
+    if (s.kind === 'store') { s.indices.forEach(visit); visit(s.value); out.set(s.buffer, true); }
+    if (s.kind === 'for') { visit(s.min); visit(s.extent); }
+    if (s.kind === 'if') visit(s.cond);
+  });
+  return [...out].filter(([b]) => !local.has(b)).map(([buffer, write]) => ({ buffer, write }));
+}
+
+function constOf(e: Expr): number {
+  if (e.kind !== 'const') throw new Error('wgsl: a parallel or bound loop needs constant bounds');
+  return e.value;
+}

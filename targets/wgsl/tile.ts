@@ -1,0 +1,271 @@
+// Register tiles for reduction stages (matmul, conv, pooling): each invocation computes a TA×TB
+// tile of two parallel loops instead of one element, with the accumulators in registers.
+//
+//   1. replicate: the stage body is copied per tile element with a → a_o·TA + ta (clamped to the
+//      extent, so every read stays in bounds), and the copies are merged loop by loop, so one
+//      reduction loop updates the whole tile;
+//   2. promote: every element the copies accumulate into (all its accesses at one index that only
+//      parallel variables determine) becomes a slot of a local array, written back once at the end,
+//      guarded so clamped duplicates outside the extent are not stored;
+//   3. hoist: loads of read-only buffers inside the innermost straight-line blocks become `let`s,
+//      so a value shared by several tile elements is loaded once.
+//
+// The pair (a, b) and the tile size minimize loads per multiply-add. On a CPU WebGPU (SwiftShader)
+// dynamically indexed loads are gathers, so tiles are large (arithmetic per load is what counts);
+// on a GPU they are moderate so that enough invocations remain to fill the device.
+import type { DType } from '../../src/ir/graph/dtype.ts';
+import { type Buffer, buffer as mkBuffer } from '../../src/ir/tensor/buffer.ts';
+import { type Expr, Var, add, and, children, constant, freeVars, int, load, lt, min, mul, rewriteExpr, substitute, variable } from '../../src/ir/tensor/expr.ts';
+import { substStmt } from '../../src/ir/tensor/simplify.ts';
+import { For, type Stmt, allocate, forLoop, ifThen, seq, store } from '../../src/ir/tensor/stmt.ts';
+import type { DeviceProfile } from './limits.ts';
+import { type Stage, forEachStmt } from './stages.ts';
+
+export interface Tiled { stage: Stage; workgroup: number; hoist: ReadonlyMap<Stmt, readonly Expr[]> }
+
+interface Choice { a?: For; ta: number; b?: For; tb: number }
+
+export function tileStage(stage: Stage, profile: DeviceProfile): Tiled {
+  const plain: Tiled = { stage, workgroup: 64, hoist: new Map() };
+  if (stage.parallel.length === 0 || stage.bound.length > 0 || !hasLoop(stage.inner)) return plain;
+  if (stage.parallel.some((l) => l.extent.kind !== 'const' || l.min.kind !== 'const')) return plain;
+  const choice = chooseTile(stage, profile);
+  const out = tileWith(stage, choice);
+  return out ?? plain;
+}
+
+function tileWith(stage: Stage, c: Choice): Tiled | undefined {
+  const maps: Map<Var, Expr>[] = [];
+  const guards: Expr[] = [];
+  const loops = stage.parallel.map((l) => l);
+  const outer = new Map<For, Var>();
+  for (const [l, t] of [[c.a, c.ta], [c.b, c.tb]] as const) {
+    if (!l || t <= 1) continue;
+    const v = variable(`${l.loopVar.name}_o`);
+    outer.set(l, v);
+    loops[loops.indexOf(l)] = forLoop(v, int(0), int(Math.ceil(extent(l) / t)), l.body);
+  }
+  for (let ta = 0; ta < (outer.has(c.a!) ? c.ta : 1); ta++) {
+    for (let tb = 0; tb < (outer.has(c.b!) ? c.tb : 1); tb++) {
+      const m = new Map<Var, Expr>();
+      const g: Expr[] = [];
+      for (const [l, t, k] of [[c.a, c.ta, ta], [c.b, c.tb, tb]] as const) {
+        const v = l && outer.get(l);
+        if (!l || !v) continue;
+        const pos = add(mul(v, int(t)), int(k));
+        m.set(l.loopVar, add(extent(l) % t === 0 ? pos : min(pos, int(extent(l) - 1)), l.min));
+        if (extent(l) % t !== 0) g.push(lt(pos, int(extent(l))));
+      }
+      maps.push(m);
+      guards.push(g.reduce((x, y) => and(x, y), constant(1, 'bool')));
+    }
+  }
+  const varsOf = new Set(stage.parallel.map((l) => l.loopVar));
+  const moved = new Set([...outer.keys()].map((l) => l.loopVar));
+  const body = replicate(stage.inner, maps, moved);
+  if (!body) return undefined;
+  // Which tile element each written element belongs to, for the guard of its write-back.
+  const copyOf = new Map<string, number>();
+  forEachStmt(stage.inner, (x) => {
+    if (x.kind === 'store') maps.forEach((m, k) => copyOf.set(accessKey(x.buffer, x.indices.map((e) => substitute(e, m))), k));
+  });
+  const promoted = promote(body, (b, idx) => guards[copyOf.get(accessKey(b, idx)) ?? 0], new Set([...varsOf, ...outer.values()]));
+  if (!promoted) return undefined;
+  const hoist = new Map<Stmt, readonly Expr[]>();
+  hoistLoads(promoted.body, promoted.readOnly, hoist);
+  return { stage: { ...stage, parallel: loops, inner: promoted.body }, workgroup: 64, hoist };
+}
+
+function extent(l: For): number { return (l.extent as { value: number }).value; }
+
+function hasLoop(s: Stmt): boolean {
+  let found = false;
+  forEachStmt(s, (x) => { if (x.kind === 'for') found = true; });
+  return found;
+}
+
+/** Copies `s` per substitution, merging the copies' loops; undefined when loop bounds vary per copy. */
+function replicate(s: Stmt, maps: readonly Map<Var, Expr>[], moved: ReadonlySet<Var>): Stmt | undefined {
+  const uses = (e: Expr) => [...freeVars(e)].some((v) => moved.has(v));
+  if (maps.length === 1) return substStmt(s, maps[0]);
+  switch (s.kind) {
+    case 'store': return seq(maps.map((m) => substStmt(s, m)));
+    case 'seq': {
+      const parts = s.stmts.map((x) => replicate(x, maps, moved));
+      return parts.some((p) => !p) ? undefined : seq(parts as Stmt[]);
+    }
+    case 'for': {
+      if (uses(s.min) || uses(s.extent)) return undefined;
+      const body = replicate(s.body, maps, moved);
+      return body && forLoop(s.loopVar, s.min, s.extent, body, s.loopKind === 'bound' ? 'serial' : s.loopKind);
+    }
+    case 'if': {
+      if (uses(s.cond)) return seq(maps.map((m) => substStmt(s, m)));
+      const then = replicate(s.then, maps, moved);
+      const other = s.otherwise ? replicate(s.otherwise, maps, moved) : undefined;
+      return then && (!s.otherwise || other) ? ifThen(s.cond, then, other) : undefined;
+    }
+    default: return undefined;
+  }
+}
+
+/**
+ * Moves every written element into a local slot. Fails (undefined) when a written buffer is also
+ * accessed at an index that inner loops change, since that element cannot live in a register.
+ */
+function promote(body: Stmt, guardOf: (b: Buffer, idx: readonly Expr[]) => Expr, parallelVars: ReadonlySet<Var>) {
+  const written = new Set<Buffer>();
+  forEachStmt(body, (x) => { if (x.kind === 'store') written.add(x.buffer); });
+  const slots = new Map<string, { buf: Buffer; idx: readonly Expr[]; k: number }>();
+  const key = accessKey;
+  let ok = true;
+  const invariant = (idx: readonly Expr[]) => idx.every((e) => [...freeVars(e)].every((v) => parallelVars.has(v)));
+  const note = (b: Buffer, idx: readonly Expr[]) => {
+    if (!written.has(b)) return;
+    if (!invariant(idx)) { ok = false; return; }
+    const k = key(b, idx);
+    if (!slots.has(k)) slots.set(k, { buf: b, idx, k: slots.size });
+  };
+  visitAccesses(body, note);
+  if (!ok || slots.size === 0 || slots.size > 256) return undefined;
+  const dtypes = new Set([...slots.values()].map((s) => s.buf.dtype));
+  if (dtypes.size !== 1) return undefined;
+  const dtype = [...dtypes][0] as DType;
+  const acc = mkBuffer(`acc_${slotCounter++}`, dtype, [slots.size], 'local');
+  const slot = (b: Buffer, idx: readonly Expr[]) => slots.get(key(b, idx));
+  const rewritten = rewriteAccesses(body, (b, idx) => { const s = slot(b, idx); return s ? [acc, [int(s.k)]] : undefined; });
+  // Write-back: one store per slot, guarded by the tile element it belongs to (its copy's guard).
+  const writes = [...slots.values()].map((s) => {
+    const st = store(s.buf, s.idx, load(acc, [int(s.k)]));
+    const g = guardOf(s.buf, s.idx);
+    return g.kind === 'const' ? st : ifThen(g, st);
+  });
+  const pre = [...slots.values()].filter((s) => !initializedFirst(body, s.buf, s.idx)).map((s) => store(acc, [int(s.k)], load(s.buf, s.idx)));
+  const readOnly = (b: Buffer) => !written.has(b) && b.scope === 'global';
+  return { body: allocate(acc, seq([...pre, rewritten, ...writes])), readOnly };
+}
+
+let slotCounter = 0;
+
+const accessKey = (b: Buffer, idx: readonly Expr[]) => `${b.id}|${idx.map((e) => e.id).join(',')}`;
+
+/** Is the first access to (b, idx) a top-level store that does not read it? */
+function initializedFirst(body: Stmt, b: Buffer, idx: readonly Expr[]): boolean {
+  const top = body.kind === 'seq' ? body.stmts : [body];
+  for (const s of top) {
+    let touches = false;
+    visitAccesses(s, (x, i) => { if (x === b && sameIdx(i, idx)) touches = true; });
+    if (!touches) continue;
+    if (s.kind !== 'store' || s.buffer !== b || !sameIdx(s.indices, idx)) return false;
+    let reads = false;
+    visitExprAccesses(s.value, (x, i) => { if (x === b && sameIdx(i, idx)) reads = true; });
+    return !reads;
+  }
+  return true;
+}
+
+const sameIdx = (a: readonly Expr[], b: readonly Expr[]) => a.length === b.length && a.every((e, i) => e === b[i]);
+
+function visitExprAccesses(e: Expr, f: (b: Buffer, idx: readonly Expr[]) => void, seen = new Set<Expr>()): void {
+  if (seen.has(e)) return;
+  seen.add(e);
+  if (e.kind === 'load') f(e.buffer, e.indices);
+  for (const c of children(e)) visitExprAccesses(c, f, seen);
+}
+
+function visitAccesses(s: Stmt, f: (b: Buffer, idx: readonly Expr[]) => void): void {
+  const seen = new Set<Expr>();
+  forEachStmt(s, (x) => {
+    if (x.kind === 'store') { f(x.buffer, x.indices); x.indices.forEach((e) => visitExprAccesses(e, f, seen)); visitExprAccesses(x.value, f, seen); }
+    if (x.kind === 'if') visitExprAccesses(x.cond, f, seen);
+    if (x.kind === 'for') { visitExprAccesses(x.min, f, seen); visitExprAccesses(x.extent, f, seen); }
+  });
+}
+
+function rewriteAccesses(s: Stmt, f: (b: Buffer, idx: readonly Expr[]) => [Buffer, Expr[]] | undefined): Stmt {
+  const memo = new Map<Expr, Expr>();
+  const E = (e: Expr) => rewriteExpr(e, (x) => {
+    if (x.kind !== 'load') return undefined;
+    const r = f(x.buffer, x.indices);
+    return r ? load(r[0], r[1]) : undefined;
+  }, memo);
+  const go = (x: Stmt): Stmt => {
+    switch (x.kind) {
+      case 'store': {
+        const r = f(x.buffer, x.indices);
+        return r ? store(r[0], r[1], E(x.value)) : store(x.buffer, x.indices.map(E), E(x.value));
+      }
+      case 'for': return forLoop(x.loopVar, E(x.min), E(x.extent), go(x.body), x.loopKind, x.thread);
+      case 'seq': return seq(x.stmts.map(go));
+      case 'if': return ifThen(E(x.cond), go(x.then), x.otherwise && go(x.otherwise));
+      case 'allocate': return allocate(x.buffer, go(x.body));
+      default: return x;
+    }
+  };
+  return go(s);
+}
+
+/** For each innermost block of stores, the read-only loads used by more than one store. */
+function hoistLoads(s: Stmt, readOnly: (b: Buffer) => boolean, out: Map<Stmt, readonly Expr[]>): void {
+  forEachStmt(s, (x) => {
+    if (x.kind !== 'seq') return;
+    const stores = x.stmts.filter((y) => y.kind === 'store');
+    if (stores.length < 2) return;
+    const count = new Map<Expr, number>();
+    for (const st of stores) {
+      const here = new Set<Expr>();
+      collectLoads(st.value, readOnly, here);
+      for (const e of here) count.set(e, (count.get(e) ?? 0) + 1);
+    }
+    const shared = [...count].filter(([, n]) => n > 1).map(([e]) => e);
+    if (shared.length > 0) out.set(x, shared);
+  });
+}
+
+function collectLoads(e: Expr, readOnly: (b: Buffer) => boolean, out: Set<Expr>, seen = new Set<Expr>()): void {
+  if (seen.has(e)) return;
+  seen.add(e);
+  if (e.kind === 'load' && readOnly(e.buffer)) out.add(e);
+  for (const c of children(e)) collectLoads(c, readOnly, out, seen);
+}
+
+/** Loads per multiply-add for each candidate pair and tile size; the cheapest wins. */
+function chooseTile(stage: Stage, profile: DeviceProfile): Choice {
+  const loads = new Set<Expr>();
+  forEachStmt(stage.inner, (x) => { if (x.kind === 'store') collectLoads(x.value, () => true, loads); });
+  const deps = [...loads].map((e) => freeVars(e));
+  const cands = stage.parallel.filter((l) => extent(l) >= 2);
+  const total = stage.parallel.reduce((n, l) => n * extent(l), 1);
+  const sizes = profile.kind === 'cpu' ? [[8, 8], [16, 4], [4, 16], [4, 8], [8, 4], [4, 4], [1, 8], [8, 1], [1, 4], [4, 1], [2, 2], [1, 1]] : [[4, 4], [4, 2], [2, 4], [2, 2], [1, 4], [4, 1], [1, 1]];
+  const minThreads = profile.kind === 'cpu' ? 64 : 4096;
+  // Shader compilers (SwiftShader's above all) slow down steeply with function size: bound the
+  // number of expression nodes the copies add up to.
+  // Large bodies (fused concat/resize gathers, transposed convs) are not tiled at all: SwiftShader's
+  // compile time and memory explode on their copies.
+  const nodes = exprNodes(stage.inner);
+  const maxCopies = nodes > 80 ? 1 : Math.max(1, Math.min(64, Math.floor((profile.kind === 'cpu' ? 640 : 320) / Math.max(1, nodes))));
+  let best: Choice = { ta: 1, tb: 1 };
+  let bestCost = deps.length;
+  for (const a of cands) {
+    for (const b of cands) {
+      if (a === b) continue;
+      for (const [ta, tb] of sizes) {
+        if (ta > extent(a) * 2 || tb > extent(b) * 2 || ta * tb > maxCopies) continue;
+        const threads = total / (Math.min(ta, extent(a)) * Math.min(tb, extent(b)));
+        if (threads < Math.min(minThreads, total)) continue;
+        const waste = (Math.ceil(extent(a) / ta) * ta * Math.ceil(extent(b) / tb) * tb) / (extent(a) * extent(b));
+        const cost = (deps.reduce((n, d) => n + (d.has(a.loopVar) ? ta : 1) * (d.has(b.loopVar) ? tb : 1), 0) / (ta * tb)) * waste;
+        if (cost < bestCost - 1e-9) { bestCost = cost; best = { a, ta, b, tb }; }
+      }
+    }
+  }
+  return best;
+}
+
+/** Distinct expression nodes under the stores of a statement. */
+function exprNodes(s: Stmt): number {
+  const seen = new Set<Expr>();
+  const visit = (e: Expr): void => { if (seen.has(e)) return; seen.add(e); children(e).forEach(visit); };
+  forEachStmt(s, (x) => { if (x.kind === 'store') { x.indices.forEach(visit); visit(x.value); } });
+  return seen.size;
+}
