@@ -22,10 +22,28 @@ export class Emitter {
     this.out.push(timed);
   }
 
-  /** Call where all banks are precharged: refreshes if one is owed by the next command's cycle. */
-  maybeRefresh(): void {
+  /**
+   * Call where all banks are precharged: refreshes if one is owed by the next command's cycle — unless
+   * `untilFree` (an estimate of the cycles until the next bank-free phase, where the refresh overlaps
+   * work that does not need the banks) is given and no second refresh falls due before then: the owed
+   * one is postponed to that point (JEDEC allows up to 8 postponed; at most 1 is postponed here).
+   */
+  maybeRefresh(untilFree?: number): void {
     const r = this.cfg.timing.nREFI;
-    if (r > 0 && this.tl.refreshDebt(this.tl.now + this.cfg.timing.nRP + 1) > 0) this.push('REF');
+    if (r <= 0 || this.tl.refreshDebt(this.tl.now + this.cfg.timing.nRP + 1) <= 0) return;
+    if (untilFree !== undefined && this.tl.refreshDebt(this.tl.now + untilFree) <= 1) return;
+    this.push('REF');
+  }
+
+  /**
+   * Call where all banks are precharged and bank-free work follows (accumulator init, global-buffer
+   * loads): pulls in a refresh that falls due within the next `window` cycles (before the next such
+   * point), so that work overlaps its nRFC. JEDEC lets a controller pull refreshes in; at most one is
+   * ahead here, so refreshes per nREFI are unchanged over a run.
+   */
+  pullInRefresh(window: number): void {
+    const r = this.cfg.timing.nREFI;
+    if (r > 0 && this.tl.refreshDebt(this.tl.now + Math.min(window, r)) > 0) this.push('REF');
   }
 
   finish(): Stream {

@@ -10,7 +10,8 @@ import type { PimConfig } from '../presets.ts';
 import type { Emitter } from './emit.ts';
 
 type C = { op: Op; f: Partial<Omit<Command, 'op' | 'delta'>> };
-interface Phase { load: C[]; compute: C[] }
+/** `bankFree`: the phase's compute does not touch the bank arrays (accumulator init), so a refresh may overlap it. */
+interface Phase { load: C[]; compute: C[]; bankFree?: boolean }
 
 /** Byte offsets of the problem's regions in the kernel's host buffer. */
 export interface GemvHost { readonly x: number; readonly bias: number; readonly y: number }
@@ -71,7 +72,7 @@ function gemvPhases(cfg: PimConfig, p: GemvProblem, l: GemvLayout, h: GemvHost, 
       const acc = (s - s0) * M + m;
       init.push(p.bias && part === 0 ? { op: 'SETACC', f: { acc, addr: biasAddr(p, l, h, pc, s, m) } } : { op: 'CLRACC', f: { acc } });
     }
-    phases.push({ load: [], compute: init });
+    phases.push({ load: [], compute: init, bankFree: true });
     for (let j = 0; j * cfg.columns < cvs; j++) {
       const cj = Math.min(cfg.columns, cvs - j * cfg.columns);
       const block = Math.min(cj, Math.floor(half / M));
@@ -88,19 +89,44 @@ function gemvPhases(cfg: PimConfig, p: GemvProblem, l: GemvLayout, h: GemvHost, 
     }
     const out: C[] = [];
     for (const s of pass) for (let m = 0; m < M; m++) out.push({ op: 'RDACC', f: { acc: (s - s0) * M + m, addr: yAddr(p, l, h, pc, s, m) } });
-    phases.push({ load: [], compute: out });
+    phases.push({ load: [], compute: out, bankFree: true });
   }
   return phases;
 }
 
 function emitPhases(e: Emitter, phases: readonly Phase[], overlap: boolean): void {
-  const put = (c: C) => { if (c.op === 'ACTAB') e.maybeRefresh(); e.push(c.op, c.f); };
+  // Refresh placement (the code generator is the memory controller): an owed refresh is issued at a
+  // bank-free phase (accumulator init or read-out, with the global-buffer loads they carry) where it
+  // overlaps that work; one falling due during a pass is pulled in at the pass start, or postponed
+  // (by at most one) to the pass end. Between them, a refresh still goes at a precharged ACTAB point.
+  const t = e.cfg.timing;
+  const est = (c: C) => (c.op === 'ACTAB' ? t.nRCD : c.op === 'MACAB' ? t.nCCDAB : c.op === 'PREAB' ? t.nRTP + t.nRP : 0);
+  // untilFree[i]: estimated cycles from the start of phase i's compute to the next bank-free phase.
+  const untilFree = new Array<number>(phases.length + 1).fill(0);
+  for (let i = phases.length - 1; i >= 0; i--) {
+    untilFree[i] = phases[i + 1]?.bankFree || i + 1 === phases.length ? 0 : untilFree[i + 1];
+    untilFree[i] += phases[i].bankFree ? 0 : phases[i].compute.reduce((a, c) => a + est(c), 0);
+  }
+  let left = 0;
+  const put = (c: C) => {
+    if (c.op === 'ACTAB') e.maybeRefresh(left);
+    e.push(c.op, c.f);
+    left -= est(c);
+  };
+  const enter = (i: number) => {
+    if (!phases[i].bankFree) return;
+    e.maybeRefresh();
+    left = untilFree[i + 1] ?? 0;
+    if (phases[i].compute.some((c) => c.op === 'CLRACC' || c.op === 'SETACC')) e.pullInRefresh(left);
+  };
   if (!overlap) {
-    for (const ph of phases) { ph.load.forEach(put); ph.compute.forEach(put); }
+    for (let i = 0; i < phases.length; i++) { enter(i); phases[i].load.forEach(put); phases[i].compute.forEach(put); }
     return;
   }
+  enter(0);
   phases[0].load.forEach(put);
   for (let i = 0; i < phases.length; i++) {
+    if (i > 0) enter(i);
     const next = phases[i + 1]?.load ?? [];
     let k = 0;
     for (const c of phases[i].compute) {
