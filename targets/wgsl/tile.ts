@@ -212,12 +212,18 @@ function hoistLoads(s: Stmt, readOnly: (b: Buffer) => boolean, out: Map<Stmt, re
     const stores = x.stmts.filter((y) => y.kind === 'store');
     if (stores.length < 2) return;
     const count = new Map<Expr, number>();
+    const guarded = new Map<Expr, number>();
     for (const st of stores) {
       const here = new Set<Expr>();
       collectLoads(st.value, readOnly, here);
       for (const e of here) count.set(e, (count.get(e) ?? 0) + 1);
+      const sel = new Set<Expr>();
+      collectGuardedLoads(st.value, readOnly, sel);
+      for (const e of sel) guarded.set(e, (guarded.get(e) ?? 0) + 1);
     }
-    const shared = [...count].filter(([, n]) => n > 1).map(([e]) => e);
+    // Loads first, then the selects over them (padding: select(0, x[clamped], in bounds)), so a
+    // padded input value shared by several tile elements is tested once, not once per element.
+    const shared = [...count, ...guarded].filter(([, n]) => n > 1).map(([e]) => e);
     if (shared.length > 0) out.set(x, shared);
   });
 }
@@ -227,6 +233,14 @@ function collectLoads(e: Expr, readOnly: (b: Buffer) => boolean, out: Set<Expr>,
   seen.add(e);
   if (e.kind === 'load' && readOnly(e.buffer)) out.add(e);
   for (const c of children(e)) collectLoads(c, readOnly, out, seen);
+}
+
+/** Selects with a read-only load as a branch (zero padding around a clamped load). */
+function collectGuardedLoads(e: Expr, readOnly: (b: Buffer) => boolean, out: Set<Expr>, seen = new Set<Expr>()): void {
+  if (seen.has(e)) return;
+  seen.add(e);
+  if (e.kind === 'select' && [e.a, e.b].some((x) => x.kind === 'load' && readOnly(x.buffer))) { out.add(e); return; }
+  for (const c of children(e)) collectGuardedLoads(c, readOnly, out, seen);
 }
 
 /** Loads per multiply-add for each candidate pair and tile size; the cheapest wins. */
