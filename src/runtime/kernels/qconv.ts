@@ -2,7 +2,8 @@
 // zero-point-adjusted values: products accumulate in int32 per output channel, then requantize per
 // channel (quant-util.ts). Padding contributes nothing, as if padded with the input's zero point.
 import { Tensor, sizeOf } from '../../ir/graph/tensor.ts';
-import { convAxis, convGeometry, type ConvGeometry } from '../../ir/graph/ops/quant-conv.ts';
+import { convGeometry, type ConvGeometry } from '../../ir/graph/ops/quant-conv.ts';
+import { convAxis } from '../../ir/graph/ops/nn-window.ts';
 import { defineKernel, type KernelNode } from '../kernel.ts';
 import { MAX_OUTPUT, multiplier, numbers, requantize, scalar } from './quant-util.ts';
 import { fail } from './util.ts';
@@ -12,13 +13,12 @@ interface Geo3 { in: number[]; out: number[]; k: number[]; s: number[]; d: numbe
 
 function geometry3(node: KernelNode, g: ConvGeometry, spatial: readonly number[]): Geo3 {
   if (spatial.length > 3) fail(node, `${spatial.length}-D convolution is not supported (1-D to 3-D)`);
-  const axes = spatial.map((n, i) => convAxis(g, i, n));
-  axes.forEach((a, i) => { if (a.out <= 0) fail(node, `spatial axis ${i} of size ${spatial[i]} gives an empty output`); });
+  const axes = spatial.map((n, i) => convAxis(g, i, n, (m) => fail(node, m)));
   const lead = 3 - spatial.length;
   const pad3 = (v: readonly number[], fill: number) => [...new Array<number>(lead).fill(fill), ...v];
   return {
     in: pad3(spatial, 1), out: pad3(axes.map((a) => a.out), 1), k: pad3(g.kernel, 1),
-    s: pad3(g.strides, 1), d: pad3(g.dilations, 1), pad: pad3(axes.map((a) => a.begin), 0),
+    s: pad3(g.strides, 1), d: pad3(g.dilations, 1), pad: pad3(axes.map((a) => a.head), 0),
   };
 }
 
