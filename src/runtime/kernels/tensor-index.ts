@@ -3,7 +3,7 @@
 import { Tensor, sizeOf, stridesOf } from '../../ir/graph/tensor.ts';
 import { defineKernel } from '../kernel.ts';
 import { fail, normAxis } from './util.ts';
-import { around, cells, indexValues, like, ndOffsets, normIndex } from './tensor-util.ts';
+import { around, axisBases, cells, indexValues, like, ndOffsets, normIndex } from './tensor-util.ts';
 
 defineKernel('Gather', ([x, idx], n) => {
   const axis = normAxis(n, n.attr.int('axis', 0), x!.rank);
@@ -28,19 +28,9 @@ defineKernel('GatherElements', ([x, idx], n) => {
   if (idx!.shape.some((d, i) => i !== axis && d > x!.shape[i])) fail(n, `indices [${idx!.shape}] exceed data [${x!.shape}]`);
   const out = like(n, x!, idx!.shape);
   const I = indexValues(idx!), X = cells(x!), O = cells(out);
-  const xs = stridesOf(x!.shape), shape = idx!.shape, rank = shape.length, dim = x!.shape[axis];
-  const counter = new Array<number>(rank).fill(0);
-  // `base` is the data offset of the current index position with the axis coordinate left out.
-  let base = 0;
-  for (let i = 0; i < I.length; i++) {
-    O[i] = X[base + normIndex(n, I[i], dim) * xs[axis]];
-    for (let d = rank - 1; d >= 0; d--) {
-      const s = d === axis ? 0 : xs[d];
-      if (++counter[d] < shape[d]) { base += s; break; }
-      base -= s * (shape[d] - 1);
-      counter[d] = 0;
-    }
-  }
+  const xs = stridesOf(x!.shape), dim = x!.shape[axis];
+  const bases = axisBases(idx!.shape, xs, axis);
+  for (let i = 0; i < I.length; i++) O[i] = X[bases[i] + normIndex(n, I[i], dim) * xs[axis]];
   return [out];
 }, 'any');
 

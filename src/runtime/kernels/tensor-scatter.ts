@@ -3,7 +3,7 @@
 import { Tensor, stridesOf } from '../../ir/graph/tensor.ts';
 import { defineKernel, type KernelNode } from '../kernel.ts';
 import { fail, normAxis } from './util.ts';
-import { cells, indexValues, ndOffsets, normIndex } from './tensor-util.ts';
+import { axisBases, cells, indexValues, ndOffsets, normIndex } from './tensor-util.ts';
 
 type Combine = (a: number, b: number) => number;
 // Written on `number` but applied to bigint cells too: each operator below is defined for both.
@@ -47,17 +47,10 @@ defineKernel('ScatterElements', ([x, idx, upd], n) => {
   const out = copyOf(x!);
   const I = indexValues(idx!), O = cells(out), U = cells(upd!);
   const xs = stridesOf(x!.shape), dim = x!.shape[axis];
-  const counter = new Array<number>(rank).fill(0);
-  let base = 0; // data offset of the current position, axis coordinate left out
+  const bases = axisBases(shape, xs, axis);
   for (let i = 0; i < I.length; i++) {
-    const at = base + normIndex(n, I[i], dim) * xs[axis];
+    const at = bases[i] + normIndex(n, I[i], dim) * xs[axis];
     O[at] = f(O[at], U[i]);
-    for (let d = rank - 1; d >= 0; d--) {
-      const s = d === axis ? 0 : xs[d];
-      if (++counter[d] < shape[d]) { base += s; break; }
-      base -= s * (shape[d] - 1);
-      counter[d] = 0;
-    }
   }
   return [out];
 }, 'compute');

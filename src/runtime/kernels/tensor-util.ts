@@ -96,3 +96,25 @@ export function ndOffsets(n: KernelNode, data: Tensor, idx: Tensor, batchDims: n
   }
   return { offsets, slice: sizeOf(data.shape.slice(b + last)) };
 }
+
+/**
+ * Data offsets for the Elements ops: for each position of an index tensor of `shape` (row-major), the
+ * offset into data with `strides` of that position with the `axis` coordinate left out. The caller adds
+ * the index value times `strides[axis]`.
+ */
+export function axisBases(shape: readonly number[], strides: readonly number[], axis: number): Float64Array {
+  const rank = shape.length;
+  const bases = new Float64Array(sizeOf(shape));
+  const counter = new Array<number>(rank).fill(0);
+  let base = 0;
+  for (let i = 0; i < bases.length; i++) {
+    bases[i] = base;
+    for (let d = rank - 1; d >= 0; d--) {
+      const s = d === axis ? 0 : strides[d];
+      if (++counter[d] < shape[d]) { base += s; break; }
+      base -= s * (shape[d] - 1);
+      counter[d] = 0;
+    }
+  }
+  return bases;
+}
