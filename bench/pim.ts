@@ -1,6 +1,7 @@
 // PIM GEMV vs the pin-bandwidth bound: y = W·x with W 4096×4096 fp16 on the HBM3 preset.
 //   npx tsx bench/pim.ts [N] [K] [preset]
-// Prints the simulated cycles (with and without refresh), the cycles the same weights need to cross
+// Prints the simulated cycles (without refresh, with per-bank refresh — the default — and with all-bank
+// refresh), the cycles the same weights need to cross
 // the external pins of every pseudo-channel, their ratio, and the closed form of one pseudo-channel:
 // a 16 KB all-bank row sweep costs nRCD + columns·nCCDAB + nRTP + nRP (280 tCK on HBM3) against
 // 512 bursts · nCCDS (1,024 tCK) over its pins.
@@ -8,6 +9,8 @@ import { OnnxBuilder } from '../models/builder.ts';
 import { loadOnnxBytes } from '../src/frontend/onnx/import.ts';
 import { randomTensor } from '../src/runtime/random.ts';
 import { compileKernel } from '../targets/pim/codegen/program.ts';
+import { gemvProblems } from '../targets/pim/codegen/ops.ts';
+import { defaultGemvSchedule } from '../targets/pim/layout.ts';
 import { runKernel } from '../targets/pim/codegen/program.ts';
 import { banksPerPc, getPreset, pcCount, withoutRefresh, type PimConfig } from '../targets/pim/presets.ts';
 import { BankArray } from '../targets/pim/sim/functional.ts';
@@ -20,9 +23,12 @@ b.output(b.op('MatMul', [b.input('x', 'f32', [1, K]), b.input('W', 'f32', [K, N]
 const node = loadOnnxBytes(b.toBytes()).graph.nodes[0];
 const x = randomTensor('f32', [1, K], 1), W = randomTensor('f32', [K, N], 2);
 
-function measure(cfg: PimConfig) {
+function measure(cfg: PimConfig, refresh?: 'allBank') {
   const t0 = performance.now();
-  const prog = compileKernel(cfg, node, 'gemv', { fmt: 'fp16', rowBase: 0 });
+  const p = gemvProblems(node);
+  if (typeof p === 'string') throw new Error(p);
+  const schedule = refresh && { ...defaultGemvSchedule(cfg, p[0]), refresh };
+  const prog = compileKernel(cfg, node, 'gemv', { fmt: 'fp16', rowBase: 0, schedule });
   const t1 = performance.now();
   const banks = new Map<number, BankArray>();
   const mem = (pc: number) => { let a = banks.get(pc); if (!a) { a = new BankArray(cfg); banks.set(pc, a); } return a; };
@@ -38,6 +44,7 @@ const closedPins = (sweepBytes / 32) * t.nCCDS;
 const pinBound = (N * K * 2) / (P * 32) * t.nCCDS;
 
 const on = measure(preset);
+const allBank = measure(preset, 'allBank');
 const off = measure(withoutRefresh(preset));
 const l = off.prog.gemv![0].layout;
 const sweepsPerPc = l.S * l.J; // DRAM row sweeps each pseudo-channel makes
@@ -45,7 +52,7 @@ const row = (k: string, v: string) => console.log(`${k.padEnd(44)} ${v}`);
 console.log(`GEMV ${N}×${K} fp16 on ${preset.name}: ${P} pseudo-channels × ${B} banks, schedule ${JSON.stringify(l.schedule)}`);
 row('closed form per 16 KB row sweep (tCK)', `${closedSweep} PIM vs ${closedPins} pins → ${(closedPins / closedSweep).toFixed(2)}×`);
 row('pin-bandwidth bound (cycles)', pinBound.toFixed(0));
-for (const [name, r] of [['refresh off', off], ['refresh on', on]] as const) {
+for (const [name, r] of [['refresh off', off], ['refresh on (per-bank)', on], ['refresh on (all-bank)', allBank]] as const) {
   const perSweep = r.stats.cycles / sweepsPerPc;
   row(`simulated cycles, ${name}`, `${r.stats.cycles}  (${(r.stats.cycles * preset.tCKns / 1000).toFixed(2)} µs)`);
   row(`  ratio over the pin bound`, `${(pinBound / r.stats.cycles).toFixed(3)}×`);

@@ -9,9 +9,10 @@ import { foldBnPass } from './graph/fold-bn.ts';
 import { foldPass } from './graph/fold.ts';
 import { fusePass } from './graph/fuse.ts';
 import { layoutPass } from './graph/layout.ts';
+import { decomposeRnnPass } from './graph/rnn.ts';
 
 export const PASSES: ReadonlyMap<string, GraphPass> = new Map(
-  [foldPass, dcePass, csePass, eliminatePass, algebraPass, foldBnPass, layoutPass, fusePass].map((p) => [p.name, p]),
+  [foldPass, dcePass, csePass, eliminatePass, algebraPass, foldBnPass, layoutPass, fusePass, decomposeRnnPass].map((p) => [p.name, p]),
 );
 
 /**

@@ -5,7 +5,7 @@ import { PimError } from './errors.ts';
 import type { PimFormat } from './fp.ts';
 import { PRESETS, banksPerPc, type PimConfig } from './presets.ts';
 
-export type Field = 'bank' | 'row' | 'col' | 'col2' | 'slot' | 'acc' | 'addr';
+export type Field = 'bank' | 'row' | 'col' | 'col2' | 'slot' | 'acc' | 'addr' | 'mask';
 
 /** Mnemonic → opcode and the fields it uses (in text order); the others must be zero. */
 export const OPCODES = {
@@ -25,6 +25,11 @@ export const OPCODES = {
   RDACC: { code: 0x0e, fields: ['acc', 'addr'] },
   REF: { code: 0x0f, fields: [] },
   SYNC: { code: 0x10, fields: [] },
+  // Per-bank refresh and the masked all-bank commands that let the other banks keep working meanwhile.
+  REFPB: { code: 0x11, fields: ['bank'] },
+  ACTMB: { code: 0x12, fields: ['mask', 'row'] },
+  MACMB: { code: 0x13, fields: ['mask', 'col', 'slot', 'acc'] },
+  PREMB: { code: 0x14, fields: ['mask'] },
 } as const satisfies Record<string, { code: number; fields: readonly Field[] }>;
 
 export type Op = keyof typeof OPCODES;
@@ -34,12 +39,14 @@ export interface Command {
   readonly op: Op;
   readonly bank: number; readonly row: number; readonly col: number; readonly col2: number;
   readonly slot: number; readonly acc: number; readonly addr: number;
+  /** Banks a masked all-bank command (ACTMB/MACMB/PREMB) addresses: bit b = bank b (never 0). */
+  readonly mask: number;
   /** Issue cycle minus the previous command's issue cycle (the first: minus 0). */
   readonly delta: number;
 }
 
 export function cmd(op: Op, f: Partial<Omit<Command, 'op'>> = {}): Command {
-  return { op, bank: 0, row: 0, col: 0, col2: 0, slot: 0, acc: 0, addr: 0, delta: 0, ...f };
+  return { op, bank: 0, row: 0, col: 0, col2: 0, slot: 0, acc: 0, addr: 0, mask: 0, delta: 0, ...f };
 }
 
 /** One pseudo-channel's command stream. */
@@ -61,7 +68,7 @@ const PRESET_IDS = Object.keys(PRESETS);
 function limits(c: PimConfig): Record<Field, number> {
   return {
     bank: banksPerPc(c), row: c.rows, col: c.columns, col2: c.columns, slot: c.gbSlots,
-    acc: c.accumulators, addr: 2 ** 32,
+    acc: c.accumulators, addr: 2 ** 32, mask: 2 ** banksPerPc(c),
   };
 }
 
@@ -77,12 +84,16 @@ export function validateCommand(c: Command, cfg: PimConfig, where: string): void
     }
     if (!used && v !== 0) throw new PimError('PIM_FIELD', `${where}: ${c.op} has no field "${f}" (got ${v})`);
   }
+  if ((spec.fields as readonly Field[]).includes('mask') && c.mask === 0) throw new PimError('PIM_FIELD', `${where}: ${c.op} mask=0 addresses no bank`);
   const align = c.op === 'RDACC' ? 4 : 2;
   if (c.addr % align !== 0) throw new PimError('PIM_FIELD', `${where}: ${c.op} addr=${c.addr} is not ${align}-byte aligned`);
   if (!Number.isInteger(c.delta) || c.delta < 0 || c.delta >= 2 ** 32) {
     throw new PimError('PIM_FIELD', `${where}: delta=${c.delta} must be an integer in 0..2^32-1`);
   }
 }
+
+/** The bank mask travels in the record's address word: no command has both. */
+const usesMask = (op: Op): boolean => (OPCODES[op].fields as readonly Field[]).includes('mask');
 
 export function encodeStream(s: Stream): Uint8Array {
   const cfg = PRESETS[s.preset];
@@ -102,7 +113,7 @@ export function encodeStream(s: Stream): Uint8Array {
     dv.setUint8(o + 1, c.bank); dv.setUint8(o + 2, c.col); dv.setUint8(o + 3, c.col2);
     dv.setUint8(o + 4, c.slot); dv.setUint8(o + 5, c.acc);
     dv.setUint16(o + 6, c.row, true);
-    dv.setUint32(o + 8, c.addr, true);
+    dv.setUint32(o + 8, usesMask(c.op) ? c.mask : c.addr, true);
     dv.setUint32(o + 12, c.delta, true);
   });
   return out;
@@ -130,9 +141,11 @@ export function decodeStream(bytes: Uint8Array): Stream {
     const o = HEADER + RECORD * i;
     const op = BY_CODE.get(dv.getUint8(o));
     if (!op) throw new PimError('PIM_OPCODE', `command ${i}: unknown opcode 0x${dv.getUint8(o).toString(16)}`);
+    const word = dv.getUint32(o + 8, true);
     const c: Command = {
       op, bank: dv.getUint8(o + 1), col: dv.getUint8(o + 2), col2: dv.getUint8(o + 3), slot: dv.getUint8(o + 4),
-      acc: dv.getUint8(o + 5), row: dv.getUint16(o + 6, true), addr: dv.getUint32(o + 8, true), delta: dv.getUint32(o + 12, true),
+      acc: dv.getUint8(o + 5), row: dv.getUint16(o + 6, true), addr: usesMask(op) ? 0 : word, mask: usesMask(op) ? word : 0,
+      delta: dv.getUint32(o + 12, true),
     };
     validateCommand(c, cfg, `command ${i}`);
     commands.push(c);

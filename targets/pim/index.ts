@@ -62,7 +62,8 @@ export function createPimTarget(variant: string | undefined, opts: PimTargetOpti
       const kernels: KernelReport[] = [];
       let rowBase = 0;
       for (const k of plan.kernels) {
-        const schedule = opts.schedules?.[k.name];
+        // An explicit override first, else a tuned record (`compile --db`: KernelPlan.config, src/tune/pim).
+        const schedule = opts.schedules?.[k.name] ?? (k.config !== undefined ? (k.config as GemvSchedule) : undefined);
         const prog = compileKernel(cfg, k.node, k.name, { fmt, rowBase, schedule: schedule && parseGemvSchedule(schedule) });
         rowBase += prog.rowsUsed;
         programs.push(prog);

@@ -20,6 +20,11 @@ export interface GemvSchedule {
   readonly rowsPerPass: number;
   readonly overlap: boolean;
   readonly pcGroups: number;
+  /**
+   * Refresh: 'perBank' (default where the preset has REFPB) refreshes one bank at a time while the
+   * others keep sweeping (codegen/refresh-pb.ts); 'allBank' stops every bank for REF.
+   */
+  readonly refresh?: 'perBank' | 'allBank';
 }
 
 /** Where a strided operand lives: element (i, j) is `input[off + i·s0 + j·s1]`. */
@@ -107,5 +112,9 @@ export function parseGemvSchedule(v: unknown): GemvSchedule {
   if (typeof o !== 'object' || o === null || !int(o.kSplit) || !int(o.rowsPerPass) || typeof o.overlap !== 'boolean' || !int(o.pcGroups)) {
     throw new TargetError(`a PIM GEMV schedule is {"kSplit": int, "rowsPerPass": int, "overlap": bool, "pcGroups": int}, got ${JSON.stringify(v)}`);
   }
-  return { kSplit: o.kSplit as number, rowsPerPass: o.rowsPerPass as number, overlap: o.overlap as boolean, pcGroups: o.pcGroups as number };
+  if (o.refresh !== undefined && o.refresh !== 'perBank' && o.refresh !== 'allBank') {
+    throw new TargetError(`a PIM GEMV schedule's "refresh" is "perBank" or "allBank", got ${JSON.stringify(o.refresh)}`);
+  }
+  const s = { kSplit: o.kSplit as number, rowsPerPass: o.rowsPerPass as number, overlap: o.overlap as boolean, pcGroups: o.pcGroups as number };
+  return o.refresh === undefined ? s : { ...s, refresh: o.refresh as 'perBank' | 'allBank' };
 }

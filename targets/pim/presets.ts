@@ -20,6 +20,11 @@ export interface PimTiming {
   readonly nRRDS: number; readonly nFAW: number;
   /** Refresh interval and all-bank refresh time; nREFI 0 disables refresh. */
   readonly nREFI: number; readonly nRFC: number;
+  /**
+   * Per-bank refresh (REFPB): the refreshed bank is busy for nRFCpb, the others keep working; two
+   * REFPBs (to different banks) are at least nRREFD apart. nRFCpb 0: the preset has no per-bank refresh.
+   */
+  readonly nRFCpb: number; readonly nRREFD: number;
 }
 
 export interface PimConfig {
@@ -46,7 +51,7 @@ const HBM3: PimConfig = {
   rows: 32768, columns: 32, lanes: 16, accumulators: 8, gbSlots: 64,
   timing: {
     nRCD: 23, nRP: 23, nRAS: 55, nRC: 77, nCCDS: 2, nCCDL: 4, nCCDAB: 7, nEWAB: 14,
-    nRTP: 10, nWR: 26, nCWL: 8, nRL: 20, nRRDS: 4, nFAW: 48, nREFI: 6240, nRFC: 416,
+    nRTP: 10, nWR: 26, nCWL: 8, nRL: 20, nRRDS: 4, nFAW: 48, nREFI: 6240, nRFC: 416, nRFCpb: 320, nRREFD: 13,
   },
 };
 
@@ -55,7 +60,7 @@ const HBM2: PimConfig = {
   rows: 16384, columns: 32, lanes: 16, accumulators: 8, gbSlots: 64,
   timing: {
     nRCD: 14, nRP: 14, nRAS: 33, nRC: 47, nCCDS: 2, nCCDL: 4, nCCDAB: 4, nEWAB: 8,
-    nRTP: 4, nWR: 16, nCWL: 4, nRL: 14, nRRDS: 4, nFAW: 16, nREFI: 3900, nRFC: 260,
+    nRTP: 4, nWR: 16, nCWL: 4, nRL: 14, nRRDS: 4, nFAW: 16, nREFI: 3900, nRFC: 260, nRFCpb: 160, nRREFD: 8,
   },
 };
 
@@ -64,7 +69,7 @@ const AIM: PimConfig = {
   rows: 16384, columns: 64, lanes: 16, accumulators: 8, gbSlots: 128,
   timing: {
     nRCD: 26, nRP: 26, nRAS: 53, nRC: 79, nCCDS: 4, nCCDL: 6, nCCDAB: 6, nEWAB: 12,
-    nRTP: 6, nWR: 28, nCWL: 10, nRL: 24, nRRDS: 6, nFAW: 28, nREFI: 3333, nRFC: 210,
+    nRTP: 6, nWR: 28, nCWL: 10, nRL: 24, nRRDS: 6, nFAW: 28, nREFI: 3333, nRFC: 210, nRFCpb: 0, nRREFD: 0,
   },
 };
 

@@ -13,6 +13,11 @@ export class Emitter {
     this.tl = new Timeline(cfg);
   }
 
+  /** The cycle `op` would issue at if pushed now. */
+  earliestOf(op: Op, f: Partial<Omit<Command, 'op' | 'delta'>> = {}): number {
+    return this.tl.earliest(cmd(op, f)).t;
+  }
+
   push(op: Op, f: Partial<Omit<Command, 'op' | 'delta'>> = {}): void {
     const c = cmd(op, f);
     const at = this.tl.earliest(c).t;

@@ -4,14 +4,10 @@
 // buffer, and sweep each row of the pass (ACTAB, one MACAB per column and batch row, PREAB); finally
 // read the accumulators out. The global buffer is double-buffered: with `overlap` the next chunk's
 // writes are slipped between the current MACs, which leave the pins idle.
-import type { Command, Op } from '../commands.ts';
 import type { GemvLayout, GemvProblem } from '../layout.ts';
 import type { PimConfig } from '../presets.ts';
 import type { Emitter } from './emit.ts';
-
-type C = { op: Op; f: Partial<Omit<Command, 'op' | 'delta'>> };
-/** `bankFree`: the phase's compute does not touch the bank arrays (accumulator init), so a refresh may overlap it. */
-interface Phase { load: C[]; compute: C[]; bankFree?: boolean }
+import { emitPerBank, planRounds, type C, type Phase } from './refresh-pb.ts';
 
 /** Byte offsets of the problem's regions in the kernel's host buffer. */
 export interface GemvHost { readonly x: number; readonly bias: number; readonly y: number }
@@ -35,7 +31,7 @@ export const yAddr = (p: GemvProblem, l: GemvLayout, h: GemvHost, pc: number, s:
 export function emitGemv(cfg: PimConfig, p: GemvProblem, l: GemvLayout, h: GemvHost, emitterOf: (pc: number) => Emitter): void {
   for (let pc = 0; pc < l.P; pc++) {
     const phases = gemvPhases(cfg, p, l, h, pc);
-    if (phases.length > 0) emitPhases(emitterOf(l.pcBase + pc), phases, l.schedule.overlap);
+    if (phases.length > 0) emitPhases(emitterOf(l.pcBase + pc), phases, l.schedule.overlap, l.schedule.refresh !== 'allBank');
   }
 }
 
@@ -50,19 +46,22 @@ function gemvPhases(cfg: PimConfig, p: GemvProblem, l: GemvLayout, h: GemvHost, 
   const phases: Phase[] = [];
   let loads = 0, lastKey = '';
   // A load of x[m, cols c0..c1) of chunk j into the next half; returns the GB slot of (m, col).
-  const load = (j: number, c0: number, c1: number): { cmds: C[]; slot: (m: number, col: number) => number } => {
+  // `ld` numbers the loads (they alternate between the buffer's halves): the per-bank refresh path
+  // orders a load after the readers of the one it overwrites.
+  const load = (j: number, c0: number, c1: number): { cmds: C[]; slot: (m: number, col: number) => number; ld: number } => {
     const key = `${j}:${c0}:${c1}`;
-    const base = ((key === lastKey ? loads - 1 : loads) % 2) * half;
+    const ld = key === lastKey ? loads - 1 : loads;
+    const base = (ld % 2) * half;
     const slot = (m: number, col: number) => base + m * (c1 - c0) + (col - c0);
-    if (key === lastKey) return { cmds: [], slot };
+    if (key === lastKey) return { cmds: [], slot, ld };
     lastKey = key; loads++;
     const cmds: C[] = [];
-    for (let m = 0; m < M; m++) for (let col = c0; col < c1; col++) cmds.push({ op: 'WRGB', f: { slot: slot(m, col), addr: xAddr(cfg, p, l, h, part, j, m, col) } });
-    return { cmds, slot };
+    for (let m = 0; m < M; m++) for (let col = c0; col < c1; col++) cmds.push({ op: 'WRGB', f: { slot: slot(m, col), addr: xAddr(cfg, p, l, h, part, j, m, col) }, ld });
+    return { cmds, slot, ld };
   };
-  const macs = (s: number, s0: number, c0: number, c1: number, slot: (m: number, col: number) => number): C[] => {
+  const macs = (s: number, s0: number, c0: number, c1: number, ld: { slot: (m: number, col: number) => number; ld: number }): C[] => {
     const out: C[] = [];
-    for (let col = c0; col < c1; col++) for (let m = 0; m < M; m++) out.push({ op: 'MACAB', f: { col, slot: slot(m, col), acc: (s - s0) * M + m } });
+    for (let col = c0; col < c1; col++) for (let m = 0; m < M; m++) out.push({ op: 'MACAB', f: { col, slot: ld.slot(m, col), acc: (s - s0) * M + m }, ld: ld.ld });
     return out;
   };
   for (let s0 = 0; s0 < slots; s0 += R) {
@@ -82,7 +81,7 @@ function gemvPhases(cfg: PimConfig, p: GemvProblem, l: GemvLayout, h: GemvHost, 
           const c1 = Math.min(cj, c0 + block);
           // When the whole chunk fits in one half, the rows of the pass after the first reuse its load.
           const ld = load(j, c0, c1);
-          const compute = [...(c0 === 0 ? [{ op: 'ACTAB', f: { row } } as C] : []), ...macs(s, s0, c0, c1, ld.slot), ...(c1 === cj ? [{ op: 'PREAB', f: {} } as C] : [])];
+          const compute = [...(c0 === 0 ? [{ op: 'ACTAB', f: { row } } as C] : []), ...macs(s, s0, c0, c1, ld), ...(c1 === cj ? [{ op: 'PREAB', f: {} } as C] : [])];
           phases.push({ load: ld.cmds, compute });
         }
       }
@@ -94,13 +93,16 @@ function gemvPhases(cfg: PimConfig, p: GemvProblem, l: GemvLayout, h: GemvHost, 
   return phases;
 }
 
-function emitPhases(e: Emitter, phases: readonly Phase[], overlap: boolean): void {
+function emitPhases(e: Emitter, phases: readonly Phase[], overlap: boolean, perBank: boolean): void {
   // Refresh placement (the code generator is the memory controller): an owed refresh is issued at a
   // bank-free phase (accumulator init or read-out, with the global-buffer loads they carry) where it
   // overlaps that work; one falling due during a pass is pulled in at the pass start, or postponed
   // (by at most one) to the pass end. Between them, a refresh still goes at a precharged ACTAB point.
   const t = e.cfg.timing;
   const est = (c: C) => (c.op === 'ACTAB' ? t.nRCD : c.op === 'MACAB' ? t.nCCDAB : c.op === 'PREAB' ? t.nRTP + t.nRP : 0);
+  // Per-bank refresh rounds where the preset has REFPB and the pass has room (refresh-pb.ts).
+  const rounds = perBank ? planRounds(e, phases, est) : undefined;
+  if (rounds) { emitPerBank(e, phases, overlap, rounds); return; }
   // untilFree[i]: estimated cycles from the start of phase i's compute to the next bank-free phase.
   const untilFree = new Array<number>(phases.length + 1).fill(0);
   for (let i = phases.length - 1; i >= 0; i--) {

@@ -6,6 +6,7 @@ import type { Command } from '../commands.ts';
 import { PimError } from '../errors.ts';
 import { decode16, encode16, laneDot, type PimFormat } from '../fp.ts';
 import { banksPerPc, type PimConfig } from '../presets.ts';
+import { maskBanks } from './timing.ts';
 
 /** Bank contents of one pseudo-channel: bank → row → columns × lanes of 16-bit words. */
 export class BankArray {
@@ -45,17 +46,19 @@ export class PcState {
     const hostSpan = (bytes: number) => { if (c.addr + bytes > this.host.byteLength) bad(`host address ${c.addr}+${bytes} is beyond the ${this.host.byteLength}-byte host buffer`); };
     const all = this.all;
     switch (c.op) {
-      case 'ACT': case 'ACTAB':
-        for (const b of c.op === 'ACT' ? [c.bank] : all) { if (this.open[b] >= 0) bad(`bank ${b} already has row ${this.open[b]} open`); this.open[b] = c.row; }
+      case 'ACT': case 'ACTAB': case 'ACTMB':
+        for (const b of c.op === 'ACT' ? [c.bank] : c.op === 'ACTMB' ? maskBanks(c.mask, this.nb) : all) { if (this.open[b] >= 0) bad(`bank ${b} already has row ${this.open[b]} open`); this.open[b] = c.row; }
         return;
       case 'PRE': this.open[c.bank] = -1; return;
       case 'PREAB': this.open.fill(-1); return;
+      case 'PREMB': for (const b of maskBanks(c.mask, this.nb)) this.open[b] = -1; return;
       case 'REF': if (this.open.some((r) => r >= 0)) bad('refresh needs every bank precharged'); return;
+      case 'REFPB': if (this.open[c.bank] >= 0) bad(`per-bank refresh needs bank ${c.bank} precharged`); return;
       case 'WR': { hostSpan(32); const r = openRow(c.bank); for (let l = 0; l < L; l++) r[c.col * L + l] = this.host.getUint16(c.addr + 2 * l, true); return; }
       case 'RD': { hostSpan(32); const r = openRow(c.bank); for (let l = 0; l < L; l++) this.host.setUint16(c.addr + 2 * l, r[c.col * L + l], true); return; }
       case 'WRGB': hostSpan(32); for (let l = 0; l < L; l++) this.gb[c.slot * L + l] = this.host.getUint16(c.addr + 2 * l, true); return;
-      case 'MAC': case 'MACAB':
-        for (const b of c.op === 'MAC' ? [c.bank] : all) {
+      case 'MAC': case 'MACAB': case 'MACMB':
+        for (const b of c.op === 'MAC' ? [c.bank] : c.op === 'MACMB' ? maskBanks(c.mask, this.nb) : all) {
           const k = b * this.cfg.accumulators + c.acc;
           this.acc[k] = Math.fround(this.acc[k] + laneDot(this.fmt, openRow(b), c.col * L, this.gb, c.slot * L, L));
         }

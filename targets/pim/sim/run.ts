@@ -50,13 +50,16 @@ export function streamStats(cfg: PimConfig, streams: readonly Stream[], cycles: 
     for (const c of s.commands) {
       stats.commands[c.op] = (stats.commands[c.op] ?? 0) + 1;
       stats.externalBytes += pinBytes(c, cfg);
-      const banks = c.op === 'MACAB' || c.op === 'ADDAB' || c.op === 'MULAB' ? nb : 1;
-      if (c.op === 'MAC' || c.op === 'MACAB') { stats.internalBytes += 32 * banks; busy += banks * cfg.timing.nCCDAB; }
+      const banks = c.op === 'MACAB' || c.op === 'ADDAB' || c.op === 'MULAB' ? nb : c.op === 'MACMB' ? popcount(c.mask) : 1;
+      if (c.op === 'MAC' || c.op === 'MACAB' || c.op === 'MACMB') { stats.internalBytes += 32 * banks; busy += banks * cfg.timing.nCCDAB; }
       if (c.op === 'ADDAB' || c.op === 'MULAB') { stats.internalBytes += 96 * banks; busy += banks * cfg.timing.nEWAB; }
       if (c.op === 'REF') stats.refreshes++;
+      if (c.op === 'REFPB') stats.refreshes += 1 / nb; // one bank of an all-bank refresh's work
     }
   }
   const used = streams.length * nb * cycles;
   stats.puUtilization = used > 0 ? busy / used : 0;
   return stats;
 }
+
+function popcount(m: number): number { let n = 0; for (; m; m &= m - 1) n++; return n; }
