@@ -22,11 +22,17 @@ export interface KernelPlan {
   readonly outputs: readonly Value[];
   /** The schedule came from the tuning database. */
   readonly tuned: boolean;
+  /** Target-specific code generator knobs (a JSON value, e.g. WGSL's `WgslConfig` in
+   *  targets/wgsl/config.ts); absent: the target's default rule chooses. */
+  readonly config?: unknown;
 }
 
 export interface ModulePlan {
   readonly graph: Graph;
   readonly kernels: readonly KernelPlan[];
+  /** Targets that generate code from graph nodes (lowersToTensorIR false, the NPU): tuned records of
+   *  the target's own per-layer schedule from `--db`, keyed by the layer's first node name. */
+  readonly layerSchedules?: Readonly<Record<string, unknown>>;
 }
 
 export interface KernelReport {
@@ -50,6 +56,10 @@ export interface Artifact {
   readonly cycles?: number;
   /** Anything the runner needs in memory (plans, binaries) besides the files. */
   readonly payload?: unknown;
+  /** Heterogeneous plans: device crossings per inference (report.json `totals.transfers`, shared/DESIGN.md). */
+  readonly transfers?: number;
+  /** Extra top-level sections of report.json (the hetero placement, timeline and costs). */
+  readonly report?: Readonly<Record<string, unknown>>;
 }
 
 export interface RunOutput {

@@ -1,8 +1,8 @@
-// The tscc NPU instruction set, version 1: fixed 32-byte instructions (eight little-endian u32 words),
+// The tscc NPU instruction set, version 2 (v2 added dma.gather, vec.requant/dequant, i8 im2col): fixed 32-byte instructions (eight little-endian u32 words),
 // described as data — one field table per opcode drives the encoder, decoder, assembler and the
 // simulator's operand access, so the four never disagree. ISA.md is the prose version of this table.
 
-export const ISA_VERSION = 1;
+export const ISA_VERSION = 2;
 export const WORDS = 8;
 export const INSTR_BYTES = WORDS * 4;
 /** "TNPU" — first word of a binary. */
@@ -10,7 +10,7 @@ export const MAGIC = 0x55504e54;
 
 export const Op = {
   NOP: 0x00, HALT: 0x01, BARRIER: 0x02, HOST: 0x03, CFG: 0x04,
-  DMA_LD: 0x10, DMA_ST: 0x11,
+  DMA_LD: 0x10, DMA_ST: 0x11, DMA_GATHER: 0x12,
   PRELOAD: 0x20, COMPUTE: 0x21,
   VEC: 0x30,
 } as const;
@@ -28,7 +28,7 @@ export const VF = {
   RELU: 8, CLIP: 9, EXP: 10, SIGMOID: 11, TANH: 12, ERF: 13, GELU: 14, SWISH: 15,
   HSWISH: 16, HSIGMOID: 17, NEG: 18, SQRT: 19, RECIP: 20, ABS: 21, AFFINE: 22, LOG: 23, MAC: 24,
   RSUM: 32, RMAX: 33, RMEAN: 34, SOFTMAX: 35, LNORM: 36, SEL: 37,
-  MVOUT: 38, QUANT: 39, IM2COL: 40, POOLMAX: 41, POOLAVG: 42, TRANSPOSE: 43, AMAX: 44,
+  MVOUT: 38, QUANT: 39, IM2COL: 40, POOLMAX: 41, POOLAVG: 42, TRANSPOSE: 43, AMAX: 44, REQUANT: 45, DEQUANT: 46,
 } as const;
 export type VecFn = (typeof VF)[keyof typeof VF];
 export const VF_NAMES: Record<number, string> = Object.fromEntries(Object.entries(VF).map(([k, v]) => [v, k.toLowerCase()]));
@@ -57,6 +57,9 @@ export const FIELDS: Record<number, readonly Field[]> = {
     f('sh', 3, 0, 8), f('sw', 3, 8, 8), f('dh', 3, 16, 8), f('dw', 3, 24, 8), f('pt', 4, 0, 16), f('pl', 4, 16, 16),
     f('oh', 5, 0, 16), f('ow', 5, 16, 16), f('cpad', 6, 0, 1)],
   [Op.DMA_LD]: DMA_FIELDS, [Op.DMA_ST]: DMA_FIELDS,
+  // Indexed rows: for j < count, row idx[j] (i32 in the scratchpad at `idx`; negative counts from the
+  // end, as ONNX Gather) of a table of `rows` rows, `stride` elements apart, n0 elements each.
+  [Op.DMA_GATHER]: [f('dram', 1), f('spad', 2), f('idx', 3), f('count', 4, 0, 16), f('n0', 4, 16, 16), f('rows', 5), f('stride', 6)],
   [Op.PRELOAD]: [f('spad', 1), f('k', 2, 0, 16), f('n', 2, 16, 16), f('stride', 3)],
   [Op.COMPUTE]: [f('spad', 1), f('acc', 2), f('m', 3, 0, 16), f('k', 3, 16, 16), f('astride', 4), f('cstride', 5)],
 };
@@ -64,7 +67,7 @@ const VEC_COMMON = [f('dst', 1), f('src0', 2), f('rows', 4, 0, 16), f('cols', 4,
 export function vecFields(fn: number): readonly Field[] {
   switch (fn) {
     case VF.IM2COL: return [f('dst', 1), f('src', 2), f('k0', 3, 0, 16), f('kt', 3, 16, 16), f('p0', 4), f('np', 5, 0, 16),
-      f('y0', 5, 16, 16, { signed: true }), f('prows', 6, 0, 16), f('pch', 6, 16, 16)];
+      f('y0', 5, 16, 16, { signed: true }), f('prows', 6, 0, 16), f('pch', 6, 16, 16), f('pad', 7, 0, 16, { signed: true })];
     case VF.POOLMAX: case VF.POOLAVG: return [f('dst', 1), f('src', 2), f('ch', 3, 0, 16)];
     case VF.SEL: return [...VEC_COMMON, f('src1', 3), f('src2', 6)];
     default: return [...VEC_COMMON, f('src1', 3), f('imm0', 5, 0, 32, { float: true }), f('imm1', 6, 0, 32, { float: true }), f('bcast', 7, 0, 4)];
@@ -76,7 +79,7 @@ export function fieldsOf(op: number, fn: number): readonly Field[] {
 
 export const MNEMONIC: Record<number, string> = {
   [Op.NOP]: 'nop', [Op.HALT]: 'halt', [Op.BARRIER]: 'barrier', [Op.HOST]: 'host', [Op.CFG]: 'cfg',
-  [Op.DMA_LD]: 'dma.ld', [Op.DMA_ST]: 'dma.st', [Op.PRELOAD]: 'gemm.preload', [Op.COMPUTE]: 'gemm.compute', [Op.VEC]: 'vec',
+  [Op.DMA_LD]: 'dma.ld', [Op.DMA_ST]: 'dma.st', [Op.DMA_GATHER]: 'dma.gather', [Op.PRELOAD]: 'gemm.preload', [Op.COMPUTE]: 'gemm.compute', [Op.VEC]: 'vec',
 };
 
 /** A decoded instruction: header bits plus named operand values (f32 immediates as numbers). */

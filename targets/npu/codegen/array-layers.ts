@@ -6,6 +6,8 @@ import { depthwiseChunk, depthwiseOnVector, emitDepthwise } from './depthwise.ts
 import { emitMatmul, type Mat } from './matmul.ts';
 import { type Ctx, type Mapped, quantizeChannels } from './context.ts';
 import { NotMapped, constNumbers, isFloat, shapeOf, sizeOf } from './nodes.ts';
+import type { Epilogue } from './epilogue.ts';
+import { int8Input, trailingQuant, weightSubstitution } from './qdq.ts';
 import { defaultGemm, gemmSpace, type GemmSchedule } from './schedule.ts';
 import { broadcastStrides } from './pieces.ts';
 
@@ -18,7 +20,7 @@ function pick(ctx: Ctx, name: string, dflt: GemmSchedule): GemmSchedule {
 export function mapConv(ctx: Ctx, n: Node): Mapped {
   const x = n.inputs[0]!, w = n.input(1), b = n.input(2);
   const W = constNumbers(w);
-  if (!W || (b && !b.constant) || !isFloat(x)) throw new NotMapped('weights must be constant');
+  if (!W || (b && !constNumbers(b)) || !isFloat(x)) throw new NotMapped('weights must be constant');
   const xs = shapeOf(x), ws = shapeOf(w!);
   if (xs.length !== 4 && xs.length !== 3) throw new NotMapped('only 1-D and 2-D convolutions');
   const two = xs.length === 4;
@@ -39,16 +41,13 @@ export function mapConv(ctx: Ctx, n: Node): Mapped {
   const wf = Float32Array.from(W);
   const bias = new Float32Array(g.Co);
   if (b) bias.set(constNumbers(b)!);
-  const bn = ctx.fusion.sole(y);
-  if (bn && bn.op === 'BatchNormalization' && bn.outputs.length === 1 && bn.inputs.slice(1).every((v) => v?.constant)) {
-    const [sc, sh, mean, vr] = [1, 2, 3, 4].map((i) => constNumbers(bn.input(i))!);
-    const eps = bn.attr.float('epsilon', 1e-5);
+  const bn = followingBn(ctx, y, g.Co);
+  if (bn) {
     for (let c = 0; c < g.Co; c++) {
-      const a = sc[c] / Math.sqrt(vr[c] + eps);
-      for (let k = 0; k < Kg; k++) wf[c * Kg + k] *= a;
-      bias[c] = (bias[c] - mean[c]) * a + sh[c];
+      for (let k = 0; k < Kg; k++) wf[c * Kg + k] *= bn.a[c];
+      bias[c] = bias[c] * bn.a[c] + bn.b[c];
     }
-    nodes.push(bn); y = bn.outputs[0];
+    nodes.push(bn.node); y = bn.node.outputs[0];
   }
   // A residual Add whose other operand is already computed is read in the epilogue (saves a DRAM round trip).
   let residual: Value | null = null;
@@ -63,48 +62,89 @@ export function mapConv(ctx: Ctx, n: Node): Mapped {
   const act = ctx.fusion.acts(y);
   nodes.push(...act.nodes); y = act.out;
   const name = n.name;
-  const Mg = g.Co / g.group, P = g.OH * g.OW;
-  const q = ctx.cfg.dataType === 'int8';
-  if (g.group === g.C && g.Co === g.C && depthwiseOnVector(ctx.cfg, g) && depthwiseChunk({ cfg: ctx.cfg }, g) > 0) {
+  if (depthwiseVector(ctx, g)) {
+    // QDQ: an int8 input is dequantized on chip and a following QuantizeLinear fused (int8 out).
+    const xq = g.N * g.C * g.IH <= 65535 ? int8Input(ctx, x) : null, tq = trailingQuant(ctx, y);
+    if (tq) nodes.push(...tq.nodes);
+    const out = tq ? tq.out : y;
     return {
-      nodes, kind: 'vector', out: [y],
+      nodes, kind: 'vector', out: [out], precision: (xq || tq ? `${xq ? 'int8 in, ' : ''}${tq ? 'int8 out, ' : ''}` : '') + (note(ctx, 'f16', w) ?? 'f16 (vector unit)'),
       emit() {
         const L = ctx.layout;
-        emitDepthwise(ctx.e, g, { x: L.get(x).addr, y: L.place(y).addr, w: L.constant('f16', wf), bias: L.constant('f16', bias), residual: residual ? L.get(residual).addr : -1 }, act.ops);
+        emitDepthwise(ctx.e, g, {
+          x: L.get(xq ? xq.xq : x).addr, y: L.place(out).addr, w: L.constant('f16', wf), bias: L.constant('f16', bias), residual: residual ? L.get(residual).addr : -1,
+          ...(xq ? { xq: { s: xq.s, zp: xq.zp } } : {}), ...(tq ? { q: tq.q } : {}),
+        }, act.ops);
       },
     };
   }
-  const wb = Mg * Kg * (q ? 1 : 2), xb = (g.C / g.group) * g.IH * g.IW * 2, yb = Mg * P * 2;
-  ctx.spaces[name] = gemmSpace(ctx.cfg, Mg, P, Kg, { conv: true, direct: isDirect(g) });
-  const s = pick(ctx, name, defaultGemm(ctx.cfg, Mg, P, Kg, {
-    conv: true, direct: isDirect(g), bytes: { a: wb, b: xb, c: yb }, weightBytes: { a: xb, b: wb, c: yb },
-  }));
+  const s = convSchedule(ctx, name, g);
+  const hasBias = b !== null || nodes.some((x) => x.op === 'BatchNormalization');
   return {
-    nodes, kind: 'array', out: [y],
+    nodes, kind: 'array', out: [y], precision: note(ctx, undefined, w),
     emit() {
       const L = ctx.layout;
-      // Weights per group in the orientation the schedule chose ('weight' stationary wants [K × M]).
-      const wl = new Float32Array(wf.length);
-      for (let gi = 0; gi < g.group; gi++) {
-        for (let m = 0; m < Mg; m++) for (let k = 0; k < Kg; k++) {
-          const v = wf[(gi * Mg + m) * Kg + k];
-          if (s.stationary === 'weight') wl[gi * Mg * Kg + k * Mg + m] = v; else wl[gi * Mg * Kg + m * Kg + k] = v;
-        }
-      }
-      let wAddr: number, sw = 1, wsc = -1;
-      if (q) {
-        const ch = (i: number) => (s.stationary === 'weight' ? Math.floor(i / (Mg * Kg)) * Mg + (i % Mg) : Math.floor(i / Kg));
-        const r = quantizeChannels(wl, g.Co, ch);
-        wAddr = L.constant('i8', r.q); sw = r.max; wsc = L.constant('f16', r.rel);
-      } else wAddr = L.constant('f16', wl);
-      const hasBias = b !== null || nodes.some((x) => x.op === 'BatchNormalization');
-      emitConv(ctx.e, g, {
-        x: L.get(x).addr, y: L.place(y).addr, w: wAddr, bias: hasBias ? L.constant('f16', bias) : -1,
-        opDt: q ? 'i8' : 'f16', sw, wsc, residual: residual ? L.get(residual).addr : -1,
-      }, s, act.ops);
-      ctx.mapping.push({ layer: name, text: convMapping(g, s, ctx) });
+      emitConvLayer(ctx, name, g, wf, hasBias ? bias : null, s, { x: L.get(x).addr, y: L.place(y).addr, residual: residual ? L.get(residual).addr : -1 }, act.ops);
     },
   };
+}
+
+/** Precision of a float-path layer when it differs from the preset's default or substitutes narrow weights. */
+function note(ctx: Ctx, dt: 'f16' | undefined, w: Value | null): string | undefined {
+  const sub = weightSubstitution(w);
+  if (!sub && !dt) return undefined;
+  const base = dt === 'f16' || ctx.cfg.dataType !== 'int8' ? 'f16 (f32 accumulate)' : 'int8 (device-measured scales; int32 accumulate)';
+  return sub ? `${base}; ${sub}` : ctx.cfg.dataType === 'int8' ? `${dt} (vector unit)` : undefined;
+}
+
+/** Depthwise convs run on the vector unit when it beats per-channel array GEMMs and a channel fits. */
+export function depthwiseVector(ctx: Ctx, g: ConvGeom): boolean {
+  return g.group === g.C && g.Co === g.C && depthwiseOnVector(ctx.cfg, g) && depthwiseChunk({ cfg: ctx.cfg }, g) > 0;
+}
+
+/** A BatchNormalization with constant parameters as the sole consumer of `y`: y·a[c] + b[c]. */
+export function followingBn(ctx: Ctx, y: Value, C: number): { node: Node; a: number[]; b: number[] } | null {
+  const bn = ctx.fusion.sole(y);
+  if (!bn || bn.op !== 'BatchNormalization' || bn.outputs.length !== 1 || !bn.inputs.slice(1).every((v) => v?.constant)) return null;
+  const [sc, sh, mean, vr] = [1, 2, 3, 4].map((i) => constNumbers(bn.input(i))!);
+  if (sc.length !== C) return null;
+  const eps = bn.attr.float('epsilon', 1e-5);
+  const a = sc.map((v, c) => v / Math.sqrt(vr[c] + eps));
+  return { node: bn, a, b: sh.map((v, c) => v - mean[c] * a[c]) };
+}
+
+/** The schedule of a conv layer `key` (tuned, or the default rule), recording its space for the tuner. */
+export function convSchedule(ctx: Ctx, key: string, g: ConvGeom): GemmSchedule {
+  const q = ctx.cfg.dataType === 'int8';
+  const Mg = g.Co / g.group, P = g.OH * g.OW, Kg = (g.C / g.group) * g.kh * g.kw;
+  const wb = Mg * Kg * (q ? 1 : 2), xb = (g.C / g.group) * g.IH * g.IW * 2, yb = Mg * P * 2;
+  ctx.spaces[key] = gemmSpace(ctx.cfg, Mg, P, Kg, { conv: true, direct: isDirect(g) });
+  return pick(ctx, key, defaultGemm(ctx.cfg, Mg, P, Kg, {
+    conv: true, direct: isDirect(g), bytes: { a: wb, b: xb, c: yb }, weightBytes: { a: xb, b: wb, c: yb },
+  }));
+}
+
+/** Lays out conv weights `wf` ([Co × Kg], f32) for schedule `s` (and int8 on int8 presets), then emits the conv. */
+export function emitConvLayer(ctx: Ctx, name: string, g: ConvGeom, wf: Float32Array, bias: Float32Array | null, s: GemmSchedule,
+  at: { x: number; y: number; residual: number }, acts: Epilogue): void {
+  const L = ctx.layout, q = ctx.cfg.dataType === 'int8';
+  const Mg = g.Co / g.group, Kg = wf.length / g.Co;
+  // Weights per group in the orientation the schedule chose ('weight' stationary wants [K × M]).
+  const wl = new Float32Array(wf.length);
+  for (let gi = 0; gi < g.group; gi++) {
+    for (let m = 0; m < Mg; m++) for (let k = 0; k < Kg; k++) {
+      const v = wf[(gi * Mg + m) * Kg + k];
+      if (s.stationary === 'weight') wl[gi * Mg * Kg + k * Mg + m] = v; else wl[gi * Mg * Kg + m * Kg + k] = v;
+    }
+  }
+  let wAddr: number, sw = 1, wsc = -1;
+  if (q) {
+    const ch = (i: number) => (s.stationary === 'weight' ? Math.floor(i / (Mg * Kg)) * Mg + (i % Mg) : Math.floor(i / Kg));
+    const r = quantizeChannels(wl, g.Co, ch);
+    wAddr = L.constant('i8', r.q); sw = r.max; wsc = L.constant('f16', r.rel);
+  } else wAddr = L.constant('f16', wl);
+  emitConv(ctx.e, g, { ...at, w: wAddr, bias: bias ? L.constant('f16', bias) : -1, opDt: q ? 'i8' : 'f16', sw, wsc }, s, acts);
+  ctx.mapping.push({ layer: name, text: convMapping(g, s, ctx) });
 }
 
 /** ONNXim's .mapping line for a conv layer: total loop, outer loop counts, inner tile. */
@@ -179,7 +219,7 @@ export function mapMatmul(ctx: Ctx, n: Node): Mapped {
   ctx.spaces[n.name] = gemmSpace(ctx.cfg, Mtot, N, K);
   const s = pick(ctx, n.name, defaultGemm(ctx.cfg, Mtot, N, K, { bytes: { a: Mtot * K * 2, b: K * N * (q ? 1 : 2), c: Mtot * N * 2 } }));
   return {
-    nodes, kind: 'array', out: [y],
+    nodes, kind: 'array', out: [y], precision: note(ctx, undefined, B),
     emit() {
       const L = ctx.layout;
       const yAddr = L.place(y).addr;

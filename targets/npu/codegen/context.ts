@@ -23,7 +23,14 @@ export interface Ctx {
 }
 
 /** A handler maps a node (and what it fuses) to a layer, or throws NotMapped. */
-export interface Mapped { readonly nodes: readonly Node[]; readonly kind: string; readonly out: readonly Value[]; emit(): void }
+export interface Mapped {
+  readonly nodes: readonly Node[];
+  readonly kind: string;
+  readonly out: readonly Value[];
+  /** What the layer computes in, when not the preset's data type (QDQ int8 layers, conversions). */
+  readonly precision?: string;
+  emit(): void;
+}
 
 /** Per-channel symmetric int8: `channel(i)` names element i's output channel. Scales are returned
  *  relative to their maximum (a ≤ 1 f16 vector the epilogue multiplies by) plus that maximum. */

@@ -5,8 +5,15 @@ import { BCAST, VF } from '../isa.ts';
 import type { Emitter } from './emitter.ts';
 import type { ConvGeom } from './conv.ts';
 import { emitEpilogueOps, type Epilogue } from './epilogue.ts';
+import type { OutQuant } from './vector.ts';
 
-export interface DepthwiseOperands { x: number; y: number; w: number; bias: number; residual: number }
+export interface DepthwiseOperands {
+  x: number; y: number; w: number; bias: number; residual: number;
+  /** The input is int8 in DRAM (QDQ): dequantized on chip with this scale and zero point. */
+  xq?: { readonly s: number; readonly zp: number };
+  /** A fused output QuantizeLinear: int8 out. */
+  q?: OutQuant;
+}
 
 /** Channels per scratchpad chunk, or 0 when one channel does not fit. */
 export function depthwiseChunk(e: Emitter | { cfg: Emitter['cfg'] }, g: ConvGeom): number {
@@ -37,8 +44,12 @@ export function emitDepthwise(e: Emitter, g: ConvGeom, o: DepthwiseOperands, epi
         e.cfgConv(core, { c: n, ih: g.IH, iw: g.IW, kh: g.kh, kw: g.kw, sh: g.sh, sw: g.sw, dh: g.dh, dw: g.dw, pt: g.pt, pl: g.pl, oh: g.OH, ow: g.OW });
         const patch = e.spad(core, n * plane * 2), w = e.spad(core, n * khw * 2), out = e.spad(core, n * P * 2);
         const cols = [e.spad(core, P * khw * 2), e.spad(core, P * khw * 2)];
-        e.load(core, 'f16', o.x + (b * g.C + c0) * plane * 2, patch, [g.IW, g.IH, n], [1, g.IW, plane]);
-        e.load(core, 'f16', o.w + c0 * khw * 2, w, [n * khw], [1]);
+        if (o.xq) {
+          const raw = e.spad(core, n * plane);
+          e.load(core, 'i8', o.x + (b * g.C + c0) * plane, raw, [g.IW, g.IH, n], [1, g.IW, plane]);
+          e.vec(core, VF.DEQUANT, patch, raw, n * g.IH, g.IW, { dt: 'i8', imm0: o.xq.s, imm1: o.xq.zp });
+        } else e.load(core, 'f16', o.x + (b * g.C + c0) * plane * 2, patch, [g.IW, g.IH, n], [1, g.IW, plane]);
+        e.load(core, 'f16', o.w + c0 * khw * 2, w, [khw, n], [1, khw]);
         for (let j = 0; j < n; j++) {
           const col = cols[j & 1];
           e.im2col(core, col, patch, j * khw, khw, 0, P, 0, g.IH, n, true);
@@ -52,11 +63,15 @@ export function emitDepthwise(e: Emitter, g: ConvGeom, o: DepthwiseOperands, epi
         }
         if (o.residual >= 0) {
           const r = e.spad(core, n * P * 2);
-          e.load(core, 'f16', o.residual + (b * g.C + c0) * P * 2, r, [n * P], [1]);
+          e.load(core, 'f16', o.residual + (b * g.C + c0) * P * 2, r, [P, n], [1, P]);
           e.vec(core, VF.ADD, out, out, n, P, { src1: r });
         }
         emitEpilogueOps(e, core, epi, out, n, P);
-        e.store(core, 'f16', o.y + (b * g.C + c0) * P * 2, out, [n * P], [1]);
+        // Counts are 16-bit: channels × pixels as two dimensions (P ≤ 65535 by depthwiseChunk).
+        if (o.q) {
+          e.vec(core, VF.QUANT, patch, out, n, P, { imm0: o.q.inv, imm1: o.q.zp });
+          e.store(core, 'i8', o.y + (b * g.C + c0) * P, patch, [P, n], [1, P]);
+        } else e.store(core, 'f16', o.y + (b * g.C + c0) * P * 2, out, [P, n], [1, P]);
       });
     }
   }

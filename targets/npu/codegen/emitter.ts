@@ -4,7 +4,7 @@
 import type { NpuConfig } from '../config.ts';
 import { BCAST, DT, type Instr, Op, VF } from '../isa.ts';
 
-export interface Layer { readonly name: string; readonly ops: readonly string[]; readonly kind: string; readonly first: number; last: number }
+export interface Layer { readonly name: string; readonly ops: readonly string[]; readonly kind: string; readonly first: number; last: number; readonly precision?: string }
 
 export class SpaceError extends Error {}
 
@@ -31,19 +31,28 @@ export class Emitter {
    *  shared-DRAM accounting fair between cores. */
   interleaved(body: () => void): void {
     this.perCore = Array.from({ length: this.cfg.cores }, () => []);
-    try { body(); } finally {
-      const q = this.perCore;
-      this.perCore = null;
-      const at = new Array(q.length).fill(0);
-      for (let left = q.reduce((a, x) => a + x.length, 0); left > 0;) {
-        for (let c = 0; c < q.length; c++) if (at[c] < q[c].length) { this.instrs.push(q[c][at[c]++]); left--; }
-      }
-    }
+    try { body(); } finally { this.flush(); this.perCore = null; }
   }
 
-  beginLayer(name: string, ops: readonly string[], kind: string): void {
-    this.comments.set(this.instrs.length, `layer ${name} (${kind}): ${ops.join(', ')}`);
-    this.layers.push({ name, ops, kind, first: this.instrs.length, last: this.instrs.length });
+  private flush(): void {
+    const q = this.perCore!;
+    const at = new Array(q.length).fill(0);
+    for (let left = q.reduce((a, x) => a + x.length, 0); left > 0;) {
+      for (let c = 0; c < q.length; c++) if (at[c] < q[c].length) { this.instrs.push(q[c][at[c]++]); left--; }
+    }
+    for (const x of q) x.length = 0;
+  }
+
+  /** A barrier inside a layer: what any core wrote to DRAM before it is visible to every core after it
+   *  (the cores touch disjoint DRAM between barriers). */
+  sync(): void {
+    if (this.perCore) this.flush();
+    this.instrs.push({ op: Op.BARRIER, core: 0, dt: 0, fn: 0, flags: 0, a: {} });
+  }
+
+  beginLayer(name: string, ops: readonly string[], kind: string, precision?: string): void {
+    this.comments.set(this.instrs.length, `layer ${name} (${kind}${precision ? `, ${precision}` : ''}): ${ops.join(', ')}`);
+    this.layers.push({ name, ops, kind, first: this.instrs.length, last: this.instrs.length, ...(precision ? { precision } : {}) });
     this.spadTop.fill(0);
     this.accTop.fill(0);
   }
@@ -93,6 +102,10 @@ export class Emitter {
   store(core: number, dt: keyof typeof DT, dram: number, spad: number, n: readonly number[], s: readonly number[]): void {
     this.push(Op.DMA_ST, core, DT[dt], dmaFields(dram, spad, n, s));
   }
+  /** Rows idx[j] (i32 at scratchpad `idx`) of a DRAM table (`rows` rows, `stride` elements apart) → contiguous scratchpad. */
+  gather(core: number, dt: keyof typeof DT, dram: number, spad: number, idx: number, count: number, n0: number, rows: number, stride: number): void {
+    this.push(Op.DMA_GATHER, core, DT[dt], { dram, spad, idx, count, n0, rows, stride });
+  }
   preload(core: number, dt: keyof typeof DT, spad: number, k: number, n: number, stride: number): void {
     this.push(Op.PRELOAD, core, DT[dt], { spad, k, n, stride });
   }
@@ -101,10 +114,10 @@ export class Emitter {
   }
   /** A vector op over a contiguous rows×cols block. */
   vec(core: number, fn: number, dst: number, src0: number, rows: number, cols: number,
-    o: { src1?: number; imm0?: number; imm1?: number; bcast?: number; dt?: keyof typeof DT } = {}): void {
+    o: { src1?: number; imm0?: number; imm1?: number; bcast?: number; dt?: keyof typeof DT; flags?: number } = {}): void {
     this.push(Op.VEC, core, DT[o.dt ?? 'f16'], {
       dst, src0, rows, cols, src1: o.src1 ?? 0, imm0: Math.fround(o.imm0 ?? 0), imm1: Math.fround(o.imm1 ?? 0), bcast: o.bcast ?? BCAST.full,
-    }, fn);
+    }, fn, o.flags ?? 0);
   }
   /** scale register `reg` = max(reg, max|x|) over a block (reset first when `reset`). */
   amax(core: number, reg: number, src: number, rows: number, cols: number, reset: boolean): void {
@@ -113,8 +126,10 @@ export class Emitter {
   sel(core: number, dst: number, cond: number, a: number, b: number, rows: number, cols: number): void {
     this.push(Op.VEC, core, DT.f16, { dst, src0: cond, src1: a, src2: b, rows, cols }, VF.SEL);
   }
-  im2col(core: number, dst: number, src: number, k0: number, kt: number, p0: number, np: number, y0: number, prows: number, pch: number, transposed: boolean): void {
-    this.push(Op.VEC, core, DT.f16, { dst, src, k0, kt, p0, np, y0, prows, pch }, VF.IM2COL, transposed ? 1 : 0);
+  /** GEMM operand rows from an input patch; i8 patches pad with `pad` (the input's zero point). */
+  im2col(core: number, dst: number, src: number, k0: number, kt: number, p0: number, np: number, y0: number, prows: number, pch: number, transposed: boolean,
+    dt: 'f16' | 'i8' = 'f16', pad = 0): void {
+    this.push(Op.VEC, core, DT[dt], { dst, src, k0, kt, p0, np, y0, prows, pch, pad }, VF.IM2COL, transposed ? 1 : 0);
   }
   pool(core: number, max: boolean, dst: number, src: number, ch: number): void {
     this.push(Op.VEC, core, DT.f16, { dst, src, ch }, max ? VF.POOLMAX : VF.POOLAVG);

@@ -7,11 +7,14 @@ import type { NpuConfig } from '../config.ts';
 import type { Binary } from '../isa.ts';
 import { Emitter, SpaceError, type Layer } from './emitter.ts';
 import { Layout, dramDtOf } from './layout.ts';
-import { Fusion, NotMapped } from './nodes.ts';
+import { Fusion, NotMapped, isFloat } from './nodes.ts';
 import type { Ctx, Mapped, MappingLine } from './context.ts';
 import type { GemmSchedule, NpuSchedule } from './schedule.ts';
 import { mapConv, mapMatmul } from './array-layers.ts';
 import { mapCopy, mapElementwise, mapPool, mapRows } from './vector-layers.ts';
+import { mapGather, mapResize } from './indexing.ts';
+import { mapConvTranspose } from './conv-transpose.ts';
+import { foldConstant, isInt8Native, mapInt8Conv, mapInt8Matmul, mapQdq } from './qdq.ts';
 
 export interface HostOp { readonly node: Node; readonly reason: string }
 
@@ -29,14 +32,18 @@ const VIEWS = new Set(['Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Identity',
 const ARRAY = new Set(['Conv', 'MatMul', 'Gemm']);
 const ROWS = new Set(['Softmax', 'LayerNormalization', 'GlobalAveragePool', 'GlobalMaxPool', 'ReduceMean', 'ReduceSum', 'ReduceMax']);
 const POOL = new Set(['MaxPool', 'AveragePool']);
-const COPY = new Set(['Transpose', 'Concat', 'Split', 'Slice', 'Expand', 'Gather']);
+const COPY = new Set(['Transpose', 'Concat', 'Split', 'Slice', 'Expand']);
 
 export function mapNode(ctx: Ctx, n: Node): Mapped {
   if (n.domain !== '' && n.domain !== 'ai.onnx') throw new NotMapped(`domain ${n.domain}`);
-  if (ARRAY.has(n.op)) return n.op === 'Conv' ? mapConv(ctx, n) : mapMatmul(ctx, n);
+  if (ARRAY.has(n.op)) return n.op === 'Conv' ? mapInt8Conv(ctx, n) ?? mapConv(ctx, n) : mapInt8Matmul(ctx, n) ?? mapMatmul(ctx, n);
+  if (n.op === 'QuantizeLinear' || n.op === 'DequantizeLinear') return mapQdq(ctx, n);
   if (ROWS.has(n.op)) return mapRows(ctx, n);
   if (POOL.has(n.op)) return mapPool(ctx, n);
   if (COPY.has(n.op)) return mapCopy(ctx, n);
+  if (n.op === 'Gather') return mapGather(ctx, n);
+  if (n.op === 'ConvTranspose') return mapConvTranspose(ctx, n);
+  if (n.op === 'Resize' || n.op === 'Upsample') return mapResize(ctx, n);
   return mapElementwise(ctx, n);
 }
 
@@ -51,7 +58,11 @@ export function generate(graph: Graph, cfg: NpuConfig, opts: GenerateOptions = {
   const done = new Set<Node>();
   for (const n of graph.nodes) {
     if (done.has(n)) continue;
-    if (VIEWS.has(n.op) && n.outputs.length >= 1 && n.inputs[0] && layout.get(n.inputs[0]).dt === dramDtOf(n.outputs[0])) {
+    if (foldConstant(ctx, n)) { done.add(n); continue; }
+    // A DequantizeLinear read only by native int8 layers (which take its int8 input) needs no code.
+    if (n.op === 'DequantizeLinear' && !ctx.fusion.outputs.has(n.outputs[0].name) && n.outputs[0].consumers.length > 0
+      && n.outputs[0].consumers.every((c) => isInt8Native(ctx, c))) { done.add(n); continue; }
+    if ((VIEWS.has(n.op) || n.op === 'Cast' && isFloat(n.outputs[0]) && n.inputs[0] && isFloat(n.inputs[0])) && n.outputs.length >= 1 && n.inputs[0] && layout.get(n.inputs[0]).dt === dramDtOf(n.outputs[0])) {
       layout.alias(n.outputs[0], n.inputs[0]);
       continue;
     }
@@ -62,7 +73,7 @@ export function generate(graph: Graph, cfg: NpuConfig, opts: GenerateOptions = {
     };
     const attempt = (): boolean => {
       const m = mapNode(ctx, n);
-      e.beginLayer(n.name || `${n.op}_${e.layers.length}`, m.nodes.map((x) => x.name), m.kind);
+      e.beginLayer(n.name || `${n.op}_${e.layers.length}`, m.nodes.map((x) => x.name), m.kind, m.precision);
       e.interleaved(() => m.emit());
       e.endLayer();
       for (const x of m.nodes) done.add(x);

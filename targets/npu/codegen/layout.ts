@@ -6,14 +6,20 @@ import type { Tensor } from '../../../src/ir/graph/tensor.ts';
 import { TargetError } from '../../../src/util/errors.ts';
 
 export type DramDt = 'f16' | 'i8' | 'i32';
+
+/** Values the code generator computed at compile time (DequantizeLinear/Cast of initializers): an
+ *  annotation of immutable graph values, read wherever a constant is (constNumbers, Layout.place). */
+export const FOLDED = new WeakMap<Value, Tensor>();
 export interface Placement { readonly addr: number; readonly dt: DramDt; readonly shape: readonly number[] }
 export interface ImageEntry { readonly addr: number; readonly dt: DramDt; readonly data: ArrayLike<number> }
 
 const BYTES: Record<DramDt, number> = { f16: 2, i8: 1, i32: 4 };
 
+/** int8 tensors (QDQ activations and weights) stay int8 in DRAM — uint8 as int8 value − 128, so the
+ *  int8 array reads either as is; other integers are i32; floats f16. */
 export function dramDtOf(v: Value): DramDt {
   const d = v.type.dtype;
-  return d.startsWith('i') || d.startsWith('u') ? 'i32' : 'f16';
+  return d === 'i8' || d === 'u8' ? 'i8' : d.startsWith('i') || d.startsWith('u') ? 'i32' : 'f16';
 }
 
 export function concreteShape(v: Value): number[] {
@@ -43,7 +49,8 @@ export class Layout {
     const shape = concreteShape(v), dt = dramDtOf(v);
     const p = { addr: this.alloc(dt, shape.reduce((a, b) => a * b, 1)), dt, shape };
     this.values.set(v.name, p);
-    if (v.constant) this.image.push({ addr: p.addr, dt, data: tensorNumbers(v.constant) });
+    const c = v.constant ?? FOLDED.get(v);
+    if (c) this.image.push({ addr: p.addr, dt, data: v.type.dtype === 'u8' ? Array.from(tensorNumbers(c), (x) => x - 128) : tensorNumbers(c) });
     return p;
   }
 

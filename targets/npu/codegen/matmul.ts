@@ -6,6 +6,7 @@ import { emitAmax } from './quant.ts';
 import type { Emitter } from './emitter.ts';
 import { emitGemm, type GemmHooks, type OpDt } from './gemm.ts';
 import type { GemmSchedule } from './schedule.ts';
+import { type Requant, emitRequant, requantI8 } from './conv.ts';
 import { emitEpilogueOps, type Epilogue } from './epilogue.ts';
 
 /** One 2-D operand in DRAM: element (r, c) at addr + (r·sr + c·sc)·bytes. */
@@ -24,13 +25,16 @@ export interface MatmulOperands {
   opDt: OpDt;
   /** int8 per-column weight scales (f16, relative to `scale`) in DRAM, or -1. */
   colScale: number;
+  /** QDQ int8: leave the accumulator through vec.requant, one table entry per output column. */
+  rq?: Requant;
 }
 
 const bytes = (dt: 'f16' | 'i8') => (dt === 'i8' ? 1 : 2);
 
 export function emitMatmul(e: Emitter, o: MatmulOperands, s: GemmSchedule, epi: Epilogue): void {
   const q = o.opDt === 'i8';
-  const bias: number[] = [], qtmp: number[] = [], csc: number[] = [];
+  const bias: number[] = [], qtmp: number[] = [], csc: number[] = [], tbl: number[] = [];
+  const yEb = o.rq && requantI8(o.rq) ? 1 : 2;
   const load = (core: number, m: Mat, r0: number, rn: number, c0: number, cn: number, dst: number, reg: number) => {
     const src = m.addr + (r0 * m.sr + c0 * m.sc) * bytes(m.dt);
     const needQ = q && m.dt === 'f16';
@@ -43,6 +47,7 @@ export function emitMatmul(e: Emitter, o: MatmulOperands, s: GemmSchedule, epi: 
     setup(core) {
       if (o.bias >= 0) { bias[core] = e.spad(core, o.N * 2); e.load(core, 'f16', o.bias, bias[core], [o.N], [1]); }
       if (o.colScale >= 0) { csc[core] = e.spad(core, o.N * 2); e.load(core, 'f16', o.colScale, csc[core], [o.N], [1]); }
+      if (o.rq) { tbl[core] = e.spad(core, o.N * 16); e.load(core, 'i32', o.rq.table, tbl[core], [o.N * 4], [1]); }
       if (q) {
         qtmp[core] = e.spad(core, Math.max(s.kT * s.nT, Math.min(o.M, s.mChunk ?? o.M) * s.kT) * 2);
         if (o.a.dt === 'f16') emitAmax(e, core, 0, o.a.addr, [o.K, o.M], [o.a.sc, o.a.sr]);
@@ -51,7 +56,12 @@ export function emitMatmul(e: Emitter, o: MatmulOperands, s: GemmSchedule, epi: 
     },
     loadA: (core, m, k, dst) => load(core, o.a, m.lo, m.n, k.lo, k.n, dst, 0),
     loadB: (core, k, n, dst) => load(core, o.b, k.lo, k.n, n.lo, n.n, dst, 1),
-    epilogue(core, m, n, acc, out) {
+    epilogue(core, m, n, acc, out, tmp) {
+      if (o.rq) {
+        emitRequant(e, core, o.rq, acc, out, tmp, m.n, n.n, tbl[core] + n.lo * 16, false, epi,
+          (src, dt) => e.store(core, dt, o.y + (m.lo * o.N + n.lo) * yEb, src, [n.n, m.n], [1, o.N]));
+        return;
+      }
       // int8: registers named in src1 (index+1 per nibble) hold the measured max of each f16 operand.
       const regs = q ? (o.a.dt === 'f16' ? 1 : 0) | (o.b.dt === 'f16' ? 2 << 4 : 0) : 0;
       e.vec(core, VF.MVOUT, out, acc, m.n, n.n, { imm0: o.scale, dt: q ? 'i32' : 'f32', ...(regs ? { bcast: BCAST.reg, src1: regs } : {}) });

@@ -1,6 +1,6 @@
 // Reading graph nodes into the code generator's terms: fusion lookups, constant attributes, shapes.
 import type { Graph, Node, Value } from '../../../src/ir/graph/graph.ts';
-import { concreteShape } from './layout.ts';
+import { FOLDED, concreteShape } from './layout.ts';
 import { unaryOp, type EpiOp } from './epilogue.ts';
 
 export class NotMapped extends Error {}
@@ -31,7 +31,8 @@ export class Fusion {
 }
 
 export function constNumbers(v: Value | null): number[] | null {
-  return v?.constant ? v.constant.toNumbers() : null;
+  const c = v ? v.constant ?? FOLDED.get(v) : undefined;
+  return c ? c.toNumbers() : null;
 }
 
 /** Normalized axis. */

@@ -6,6 +6,7 @@ import { unaryOp } from './epilogue.ts';
 import { NotMapped, axis, constNumbers, isFloat, shapeOf, sizeOf } from './nodes.ts';
 import { broadcastStrides, contiguousStrides } from './pieces.ts';
 import { type EwStep, type Operand, type RowOp, emitCopy, emitElementwise, emitPool, emitRows } from './vector.ts';
+import { trailingQuant } from './qdq.ts';
 
 const BINARY: Record<string, number> = { Add: VF.ADD, Sub: VF.SUB, Mul: VF.MUL, Div: VF.DIV, Max: VF.MAX, Min: VF.MIN, Pow: VF.POW };
 const COMMUTATIVE = new Set(['Add', 'Mul', 'Max', 'Min']);
@@ -61,8 +62,11 @@ export function mapElementwise(ctx: Ctx, n: Node): Mapped {
     if (!first(next, y)) { steps.length = save; inputs.length = saveIn; break; }
     nodes.push(next); y = next.outputs[0];
   }
+  const tq = trailingQuant(ctx, y);
+  const fin = tq ? tq.out : y;
+  if (tq) nodes.push(...tq.nodes);
   return {
-    nodes, kind: 'vector', out: [y],
+    nodes, kind: 'vector', out: [fin], ...(tq ? { precision: 'f16 → int8' } : {}),
     emit() {
       const L = ctx.layout;
       let ei = 0;
@@ -70,7 +74,7 @@ export function mapElementwise(ctx: Ctx, n: Node): Mapped {
         if (v === null) { const x = extra[ei++]; return { addr: L.constant('f16', x.data), strides: broadcastStrides(x.shape, shape) }; }
         return { addr: L.get(v).addr, strides: broadcastStrides(shapeOf(v), shape) };
       });
-      emitElementwise(ctx.e, shape, ops, L.place(y).addr, steps);
+      emitElementwise(ctx.e, shape, ops, L.place(fin).addr, steps, tq?.q);
     },
   };
 }
@@ -108,12 +112,13 @@ export function mapRows(ctx: Ctx, n: Node): Mapped {
     default: throw new NotMapped(n.op);
   }
   if (cols * 16 > ctx.cfg.spadBytes || cols > 65535) throw new NotMapped('rows too long for the scratchpad');
+  const tq = trailingQuant(ctx, y);
   return {
-    nodes: [n], kind: 'vector', out: [y],
+    nodes: [n, ...(tq?.nodes ?? [])], kind: 'vector', out: [tq?.out ?? y], ...(tq ? { precision: 'f16 → int8' } : {}),
     emit() {
       const o = op.kind === 'lnorm' ? { ...op, scale: scale ? L.get(scale).addr : -1, bias: bias ? L.get(bias).addr : -1 } : op;
       if (op.kind === 'lnorm' && ((scale && sizeOf(shapeOf(scale)) !== cols) || (bias && sizeOf(shapeOf(bias)) !== cols))) throw new NotMapped('broadcast scale');
-      emitRows(ctx.e, sizeOf(xs) / cols, cols, L.get(x).addr, L.place(y).addr, o);
+      emitRows(ctx.e, sizeOf(xs) / cols, cols, L.get(x).addr, L.place(tq?.out ?? y).addr, o, tq?.q);
     },
   };
 }
@@ -129,7 +134,11 @@ export function mapPool(ctx: Ctx, n: Node): Mapped {
   const g = { planes: xs[0] * xs[1], IH: xs[2], IW: xs[3], OH: ys[2], OW: ys[3], kh: ks[0], kw: ks[1], sh: st[0], sw: st[1], dh: dl[0], dw: dl[1],
     pt: pads[0], pl: pads[1], max, countPad: !max && n.attr.int('count_include_pad', 0) === 1 };
   if ((g.IH * g.IW + g.OH * g.OW) * 4 > ctx.cfg.spadBytes) throw new NotMapped('plane too large');
-  return { nodes: [n], kind: 'vector', out: [y], emit() { emitPool(ctx.e, g, ctx.layout.get(x).addr, ctx.layout.place(y).addr); } };
+  const tq = g.planes * g.OH <= 65535 ? trailingQuant(ctx, y) : null;
+  return {
+    nodes: [n, ...(tq?.nodes ?? [])], kind: 'vector', out: [tq?.out ?? y], ...(tq ? { precision: 'f16 → int8' } : {}),
+    emit() { emitPool(ctx.e, g, ctx.layout.get(x).addr, ctx.layout.place(tq?.out ?? y).addr, tq?.q); },
+  };
 }
 
 /** Pure data movement through the DMA engines. */
@@ -192,23 +201,7 @@ export function mapCopy(ctx: Ctx, n: Node): Mapped {
       copies.push({ shape: shapeOf(y), src: () => ({ addr: L.get(x).addr, strides: broadcastStrides(xs, shapeOf(y)), dt }), dst: whole(y) });
       break;
     }
-    case 'Gather': {
-      const ind = constNumbers(n.input(1));
-      if (!ind) throw new NotMapped('runtime indices');
-      const a = axis(n.attr.int('axis', 0), r), y = n.outputs[0];
-      if (xs.slice(0, a).some((d) => d !== 1)) throw new NotMapped('gather with outer dims');
-      const inner = xs.slice(a + 1).length ? xs.slice(a + 1) : [1], st = contiguousStrides(inner), size = sizeOf(inner);
-      ind.forEach((iv, j) => {
-        const i = iv < 0 ? iv + xs[a] : iv;
-        copies.push({
-          shape: inner,
-          src: () => ({ addr: L.get(x).addr + i * xst[a] * eb, strides: st, dt }),
-          dst: () => ({ addr: L.place(y).addr + j * size * eb, strides: st, dt }),
-        });
-      });
-      break;
-    }
     default: throw new NotMapped(n.op);
   }
-  return { nodes: [n], kind: 'dma', out: n.outputs, emit() { for (const c of copies) emitCopy(ctx.e, c.shape, c.src(), c.dst()); } };
+  return { nodes: [n], kind: 'dma', out: n.outputs, emit() { for (const c of copies) ctx.e.scoped(() => emitCopy(ctx.e, c.shape, c.src(), c.dst())); } };
 }

@@ -20,8 +20,11 @@ function splitCores(count: number, cores: number): number[] {
   return Array.from({ length: count }, (_, i) => i % cores);
 }
 
-export function emitElementwise(e: Emitter, shape: readonly number[], inputs: readonly Operand[], out: number, steps: readonly EwStep[]): void {
-  const bufs = inputs.length + 1;
+/** A QuantizeLinear fused after a vector layer: the f16 result × inv, rounded, + zp, stored int8. */
+export interface OutQuant { readonly inv: number; readonly zp: number }
+
+export function emitElementwise(e: Emitter, shape: readonly number[], inputs: readonly Operand[], out: number, steps: readonly EwStep[], q?: OutQuant): void {
+  const bufs = inputs.length + 1 + (q ? 1 : 0), oEb = q ? 1 : 2;
   const budget = Math.max(1, Math.floor(e.cfg.spadBytes / (2 * bufs * 2) / 32) * 32);
   const views: View[] = [{ base: 0, strides: contiguous(shape) }, ...inputs.map((o) => ({ base: 0, strides: o.strides }))];
   const all = [...pieces(shape, views, Math.min(budget, 65535))];
@@ -40,7 +43,8 @@ export function emitElementwise(e: Emitter, shape: readonly number[], inputs: re
       else if (typeof st.b === 'object') e.vec(c, st.fn, s[0], addr(st.a), rows, cols, { imm0: st.b.imm, bcast: BCAST.imm });
       else e.vec(c, st.fn, s[0], addr(st.a), rows, cols, { src1: addr(st.b) });
     }
-    e.store(c, 'f16', out + p.offsets[0] * 2, s[0], p.n, p.s[0]);
+    if (q) e.vec(c, VF.QUANT, s[bufs - 1], s[0], rows, cols, { imm0: q.inv, imm1: q.zp });
+    e.store(c, q ? 'i8' : 'f16', out + p.offsets[0] * oEb, q ? s[bufs - 1] : s[0], p.n, p.s[0]);
   });
 }
 
@@ -74,7 +78,7 @@ export type RowOp =
   | { kind: 'lnorm'; eps: number; scale: number; bias: number };
 
 /** Row-wise ops over [rows × cols] (contiguous rows): softmax, layer norm (+ scale/bias over cols), reductions to [rows]. */
-export function emitRows(e: Emitter, rows: number, cols: number, x: number, y: number, op: RowOp): void {
+export function emitRows(e: Emitter, rows: number, cols: number, x: number, y: number, op: RowOp, q?: OutQuant): void {
   const budgetRows = Math.max(1, Math.min(65535, Math.floor(e.cfg.spadBytes / 8 / (cols * 2))));
   if (cols > 65535 || budgetRows < 1 || cols * 2 * 4 > e.cfg.spadBytes) throw new Error(`rows of ${cols} elements do not fit the scratchpad`);
   const tiles: { lo: number; n: number }[] = [];
@@ -105,13 +109,15 @@ export function emitRows(e: Emitter, rows: number, cols: number, x: number, y: n
       if (op.bias >= 0) e.vec(c, VF.ADD, outb, outb, t.n, cols, { src1: st.bi, bcast: BCAST.col });
     }
     const outCols = op.kind === 'reduce' ? 1 : cols;
-    e.store(c, 'f16', y + t.lo * outCols * 2, outb, [outCols, t.n], [1, outCols]);
+    // A fused QuantizeLinear writes its int8 over the input slot (read by now; the scoreboard orders it).
+    if (q) e.vec(c, VF.QUANT, inb, outb, t.n, outCols, { imm0: q.inv, imm1: q.zp });
+    e.store(c, q ? 'i8' : 'f16', y + t.lo * outCols * (q ? 1 : 2), q ? inb : outb, [outCols, t.n], [1, outCols]);
   });
 }
 
 export interface PoolGeom { planes: number; IH: number; IW: number; OH: number; OW: number; kh: number; kw: number; sh: number; sw: number; dh: number; dw: number; pt: number; pl: number; max: boolean; countPad: boolean }
 
-export function emitPool(e: Emitter, g: PoolGeom, x: number, y: number): void {
+export function emitPool(e: Emitter, g: PoolGeom, x: number, y: number, q?: OutQuant): void {
   const plane = (g.IH * g.IW + g.OH * g.OW) * 2;
   const per = Math.max(1, Math.min(65535, Math.floor(e.cfg.spadBytes / 2 / plane / 2)));
   if (plane * 2 > e.cfg.spadBytes) throw new Error('a pooling plane does not fit the scratchpad');
@@ -128,6 +134,7 @@ export function emitPool(e: Emitter, g: PoolGeom, x: number, y: number): void {
     const [inb, outb] = slots.get(c)![(i / e.cfg.cores | 0) & 1];
     e.load(c, 'f16', x + t.lo * g.IH * g.IW * 2, inb, [g.IW, g.IH, t.n], [1, g.IW, g.IH * g.IW]);
     e.pool(c, g.max, outb, inb, t.n);
-    e.store(c, 'f16', y + t.lo * g.OH * g.OW * 2, outb, [g.OW, g.OH, t.n], [1, g.OW, g.OH * g.OW]);
+    if (q) e.vec(c, VF.QUANT, inb, outb, t.n * g.OH, g.OW, { imm0: q.inv, imm1: q.zp });
+    e.store(c, q ? 'i8' : 'f16', y + t.lo * g.OH * g.OW * (q ? 1 : 2), q ? inb : outb, [g.OW, g.OH, t.n], [1, g.OW, g.OH * g.OW]);
   });
 }

@@ -30,9 +30,12 @@ export function execVec(ins: Instr, i: number, sp: Memory, acc: Memory, g: Geome
     if (!g) throw new Trap(i, 'im2col before CFG');
     const K = a.pch * g.kh * g.kw;
     if (!a.kt || !a.np || a.k0 + a.kt > K || a.p0 + a.np > g.oh * g.ow) throw new Trap(i, 'im2col range outside the configured convolution');
-    use(sp, SPAD, a.src, a.pch * a.prows * g.iw * 2, false);
-    use(sp, SPAD, a.dst, a.kt * a.np * 2, true);
-    if (fn) im2col(sp, a, g, (ins.flags & 1) === 1, i);
+    if (ins.dt !== 0 && ins.dt !== 1) throw new Trap(i, 'im2col works on f16 or i8');
+    const eb = ins.dt === 1 ? 1 : 2;
+    if (eb === 1 && (a.pad < -128 || a.pad > 127)) throw new Trap(i, `im2col i8 pad value ${a.pad}`);
+    use(sp, SPAD, a.src, a.pch * a.prows * g.iw * eb, false, eb);
+    use(sp, SPAD, a.dst, a.kt * a.np * eb, true, eb);
+    if (fn) im2col(sp, a, g, (ins.flags & 1) === 1, i, eb);
     return { accs };
   }
   if (f === VF.POOLMAX || f === VF.POOLAVG) {
@@ -78,6 +81,19 @@ export function execVec(ins: Instr, i: number, sp: Memory, acc: Memory, g: Geome
     }
     return { accs };
   }
+  if (f === VF.REQUANT) return requant(ins, i, sp, acc, fn, accs, use);
+  if (f === VF.DEQUANT) {
+    if (ins.dt !== 1) throw new Trap(i, 'dequant reads i8');
+    use(sp, SPAD, a.src0, n, false, 1);
+    use(sp, SPAD, a.dst, n * 2, true);
+    if (fn) {
+      sp.checkWritten(a.src0, a.src0 + n, i, 'dequant');
+      const v = new Float64Array(n);
+      for (let k = 0; k < n; k++) v[k] = (sp.i8[a.src0 + k] - a.imm1) * a.imm0;
+      writeF16(sp, a.dst, v);
+    }
+    return { accs };
+  }
   if (ins.dt !== 0) throw new Trap(i, `vector function ${f} works on f16`);
   if (f === VF.QUANT) {
     use(sp, SPAD, a.src0, n * 2, false);
@@ -85,8 +101,9 @@ export function execVec(ins: Instr, i: number, sp: Memory, acc: Memory, g: Geome
     if (a.bcast !== BCAST.full && a.bcast !== BCAST.reg) throw new Trap(i, 'quant scale mode');
     const q = a.bcast === BCAST.reg ? 1 / regScale(false) : a.imm0;
     if (fn) {
+      // ONNX QuantizeLinear: round half to even, add the zero point (imm1), saturate to int8.
       const v = readF16(sp, a.src0, n, i);
-      for (let k = 0; k < n; k++) sp.i8[a.dst + k] = Math.max(-127, Math.min(127, Math.round(v[k] * q)));
+      for (let k = 0; k < n; k++) sp.i8[a.dst + k] = Math.max(-128, Math.min(127, roundEven(v[k] * q) + a.imm1));
       sp.mark(a.dst, a.dst + n);
     }
     return { accs };
@@ -140,7 +157,7 @@ export function execVec(ins: Instr, i: number, sp: Memory, acc: Memory, g: Geome
   return { accs };
 }
 
-function im2col(sp: Memory, a: Readonly<Record<string, number>>, g: Geometry, transposed: boolean, i: number): void {
+function im2col(sp: Memory, a: Readonly<Record<string, number>>, g: Geometry, transposed: boolean, i: number, eb: number): void {
   const out = new Float64Array(a.kt * a.np);
   const khw = g.kh * g.kw;
   for (let kk = 0; kk < a.kt; kk++) {
@@ -148,17 +165,62 @@ function im2col(sp: Memory, a: Readonly<Record<string, number>>, g: Geometry, tr
     for (let pp = 0; pp < a.np; pp++) {
       const p = a.p0 + pp, oy = Math.floor(p / g.ow), ox = p % g.ow;
       const y = oy * g.sh - g.pt + ki * g.dh, x = ox * g.sw - g.pl + kj * g.dw;
-      let v = 0;
+      let v = a.pad;
       if (y >= 0 && y < g.ih && x >= 0 && x < g.iw) {
         if (y < a.y0 || y >= a.y0 + a.prows) throw new Trap(i, `im2col needs input row ${y}, the patch holds rows ${a.y0}..${a.y0 + a.prows - 1}`);
-        const at = a.src + ((c * a.prows + (y - a.y0)) * g.iw + x) * 2;
-        if (sp.valid[at] === 0) sp.checkWritten(at, at + 2, i, 'im2col');
-        v = F16[sp.u16[at >> 1]];
+        const at = a.src + ((c * a.prows + (y - a.y0)) * g.iw + x) * eb;
+        if (sp.valid[at] === 0) sp.checkWritten(at, at + eb, i, 'im2col');
+        v = eb === 1 ? sp.i8[at] : F16[sp.u16[at >> 1]];
       }
       out[transposed ? pp * a.kt + kk : kk * a.np + pp] = v;
     }
   }
-  writeF16(sp, a.dst, out);
+  if (eb === 2) { writeF16(sp, a.dst, out); return; }
+  sp.i8.set(out, a.dst);
+  sp.mark(a.dst, a.dst + out.length);
+}
+
+/** Round half to even (ONNX QuantizeLinear). */
+function roundEven(x: number): number {
+  const r = Math.round(x);
+  return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
+/** `vec.requant`: int32 accumulator rows × cols → i8 (or f16 with flag bit 0), per channel (a row with
+ *  bcast=row, a column with bcast=col) through a scratchpad table of four i32 words: bias (added to the
+ *  accumulator), a Q31 multiplier M and a shift (scale = M·2^(shift−31)), and the clamp bounds packed
+ *  as lo | hi << 16 (i8 output). i8: y = clamp(zp + ⌊(acc + bias)·M·2^(shift−31) + ½⌋, lo, hi), one
+ *  rounding of the exact product (TFLite's single-rounding mode); zp is imm0. f16: (acc + bias)·scale.
+ *  Flag bit 1 (with bit 0): the int8 result dequantized, (y − zp)·imm1 in f16 (a Q → DQ pair). */
+function requant(ins: Instr, i: number, sp: Memory, acc: Memory, fn: boolean, accs: Access[],
+  use: (m: Memory, space: number, lo: number, bytes: number, write: boolean, align?: number) => void): { accs: Access[] } {
+  const a = ins.a, rows = a.rows, cols = a.cols, n = rows * cols, f16 = (ins.flags & 1) === 1, grid = (ins.flags & 2) === 2;
+  if (grid && !f16) throw new Trap(i, 'requant to the int8 grid writes f16');
+  if (ins.dt !== 3) throw new Trap(i, 'requant reads an i32 accumulator');
+  if (a.bcast !== BCAST.row && a.bcast !== BCAST.col) throw new Trap(i, 'requant channels are rows or columns');
+  const ch = a.bcast === BCAST.row ? rows : cols;
+  use(acc, ACC, a.src0, n * 4, false, 4);
+  use(sp, SPAD, a.src1, ch * 16, false, 4);
+  use(sp, SPAD, a.dst, n * (f16 ? 2 : 1), true, f16 ? 2 : 1);
+  if (!fn) return { accs };
+  acc.checkWritten(a.src0, a.src0 + n * 4, i, 'requant');
+  sp.checkWritten(a.src1, a.src1 + ch * 16, i, 'requant table');
+  const t = a.src1 >> 2, b = a.src0 >> 2, out = new Float64Array(n);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) {
+    const k = a.bcast === BCAST.row ? r : c, e = t + 4 * k;
+    const v = acc.i32[b + r * cols + c] + sp.i32[e], m = sp.i32[e + 1], sh = sp.i32[e + 2];
+    if (f16 && !grid) { out[r * cols + c] = v * m * 2 ** (sh - 31); continue; }
+    if (sh > 30 || sh < -31) throw new Trap(i, `requant shift ${sh}`);
+    const prod = BigInt(v) * BigInt(m), rs = BigInt(31 - sh);
+    const q = Number((prod + (1n << (rs - 1n))) >> rs);
+    const lohi = sp.i32[e + 3], lo = (lohi << 16) >> 16, hi = lohi >> 16;
+    if (lo < -128 || hi > 127 || lo > hi) throw new Trap(i, `requant clamp [${lo}, ${hi}] outside int8`);
+    const y = Math.max(lo, Math.min(hi, a.imm0 + q));
+    out[r * cols + c] = grid ? (y - a.imm0) * a.imm1 : y;
+  }
+  if (f16) writeF16(sp, a.dst, out);
+  else { sp.i8.set(out, a.dst); sp.mark(a.dst, a.dst + n); }
+  return { accs };
 }
 
 function pool(sp: Memory, a: Readonly<Record<string, number>>, g: Geometry, max: boolean, i: number): void {

@@ -109,6 +109,27 @@ export function simulate(bin: Uint8Array, cfg: NpuConfig, o: SimOptions): SimRes
         if (fn) { if (padded) dmaPadded(dram, sp, a, eb, i); else dmaMove(dram, sp, a, eb, load, i); }
         break;
       }
+      case Op.DMA_GATHER: {
+        const { count, n0, rows, stride } = a;
+        if (!count || !n0 || !rows) throw new Trap(i, 'gather with a zero count');
+        const sp = spad[core];
+        sp.range(a.idx, a.idx + count * 4, 4, i, 'gather indices');
+        sp.range(a.spad, a.spad + count * n0 * eb, eb, i, 'gather');
+        const hi = a.dram + ((rows - 1) * stride + n0) * eb;
+        dram.range(a.dram, hi, eb, i, 'gather');
+        accs.push({ space: SPAD, lo: a.idx, hi: a.idx + count * 4, write: false }, { space: SPAD, lo: a.spad, hi: a.spad + count * n0 * eb, write: true },
+          { space: DRAM, lo: a.dram, hi, write: false });
+        // Which rows are read is data; the timing model (which runs without data) costs row j as if it
+        // were table row j, so functional and timing-only runs agree.
+        runs = [];
+        for (let j = 0; j < count; j++) {
+          const base = a.dram + (j % rows) * stride * eb, l0 = Math.floor(base / cfg.dramReqSize);
+          runs.push(l0, Math.floor((base + n0 * eb - 1) / cfg.dramReqSize) - l0 + 1);
+        }
+        bytes = count * n0 * eb;
+        if (fn) dmaGather(dram, sp, a, eb, i);
+        break;
+      }
       case Op.PRELOAD: {
         const { k, n, stride } = a;
         if (!k || !n || k > cfg.H || n > cfg.W) throw new Trap(i, `preload of ${k}x${n} on a ${cfg.H}x${cfg.W} array`);
@@ -191,6 +212,19 @@ function dmaMove(dram: Memory, sp: Memory, a: Readonly<Record<string, number>>, 
       }
     }
   }
+}
+
+function dmaGather(dram: Memory, sp: Memory, a: Readonly<Record<string, number>>, eb: number, i: number): void {
+  sp.checkWritten(a.idx, a.idx + a.count * 4, i, 'gather indices');
+  const rowBytes = a.n0 * eb;
+  for (let j = 0; j < a.count; j++) {
+    const v = sp.i32[(a.idx >> 2) + j], r = v < 0 ? v + a.rows : v;
+    if (r < 0 || r >= a.rows) throw new Trap(i, `gather index ${v} outside a table of ${a.rows} rows`);
+    const d = a.dram + r * a.stride * eb, s = a.spad + j * rowBytes;
+    dram.checkWritten(d, d + rowBytes, i, 'gather');
+    sp.u8.set(dram.u8.subarray(d, d + rowBytes), s);
+  }
+  sp.mark(a.spad, a.spad + a.count * rowBytes);
 }
 
 function dmaPadded(dram: Memory, sp: Memory, a: Readonly<Record<string, number>>, eb: number, i: number): void {

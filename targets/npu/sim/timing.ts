@@ -116,7 +116,7 @@ export class Timing {
   /** Times one instruction. `runs` are DMA line runs [firstLine, count, …]. Returns its completion time. */
   issue(core: number, op: number, fn: number, a: Readonly<Record<string, number>>, acc: Access[], runs: number[] | null, bytes: number): number {
     const c = this.cfg;
-    const unit: Unit = op === Op.DMA_LD ? 0 : op === Op.DMA_ST ? 3 : op === Op.PRELOAD || op === Op.COMPUTE ? 1 : 2;
+    const unit: Unit = op === Op.DMA_LD || op === Op.DMA_GATHER ? 0 : op === Op.DMA_ST ? 3 : op === Op.PRELOAD || op === Op.COMPUTE ? 1 : 2;
     const free = this.unitFree[core];
     const dep = this.ready(core, unit, acc);
     const start = Math.max(free[unit], dep.t, this.now);
@@ -172,6 +172,7 @@ export function vecCycles(c: NpuConfig, fn: number, a: Readonly<Record<string, n
     case VF.POOLMAX: case VF.POOLAVG: return n(a.work ?? 0) * L.add; // work = output elements × window, from the simulator
     case VF.MUL: case VF.AFFINE: case VF.HSIGMOID: case VF.HSWISH: return n(rc) * L.mul;
     case VF.MAC: return n(rc) * L.mac;
+    case VF.REQUANT: return n(rc) * (L.mul + L.add);
     case VF.DIV: case VF.RECIP: return n(rc) * L.div;
     case VF.EXP: case VF.SIGMOID: case VF.TANH: case VF.ERF: case VF.SWISH: case VF.LOG: case VF.POW: return n(rc) * L.exp;
     case VF.GELU: return n(rc) * L.gelu;
