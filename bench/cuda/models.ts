@@ -1,5 +1,7 @@
 // Writes the ONNX models bench/cuda-device.sh compiles and times: the zoo models (opset 17, with
-// their bound shapes in shapes.json), an fp16 GEMM and ResNet-style convolution layers.
+// their bound shapes in shapes.json), fp16 GEMMs (N³ for timing, 256³ for checking against
+// onnxruntime; both on the tensor-core template) and ResNet-style 3×3 convolution + bias + Relu
+// layers in f32 (register-tiled SIMT GEMM) and f16 (tensor-core implicit GEMM).
 //   npx tsx bench/cuda/models.ts OUT_DIR [--gemm 4096]
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,29 +16,30 @@ mkdirSync(out, { recursive: true });
 const shapes: Record<string, Record<string, number[]>> = {};
 
 for (const z of ZOO) {
-  if (z.name === 'silero-vad') continue; // LSTM is not lowered
   const m = z.build(17);
   writeFileSync(join(out, `zoo-${z.name}.onnx`), m.bytes);
   if (m.shapes) shapes[`zoo-${z.name}.onnx`] = m.shapes;
 }
 
-{
+for (const n of new Set([N, 256])) {
   const b = new OnnxBuilder({ opset: 17, name: 'gemm_f16' });
-  const a = b.input('A', 'f16', [N, N]), w = b.input('B', 'f16', [N, N]);
+  const a = b.input('A', 'f16', [n, n]), w = b.input('B', 'f16', [n, n]);
   b.output(b.node('MatMul', [a, w])[0]);
-  writeFileSync(join(out, `gemm-f16-${N}.onnx`), b.toBytes());
+  writeFileSync(join(out, `gemm-f16-${n}.onnx`), b.toBytes());
 }
 
 /** ResNet-50/18 3×3 layers at batch 8: [channels, spatial]. */
 export const CONVS: readonly [number, number][] = [[64, 56], [128, 28], [256, 14], [512, 7]];
 for (const [c, hw] of CONVS) {
-  const b = new OnnxBuilder({ opset: 17, name: `conv${c}` });
-  const x = b.input('x', 'f32', [8, c, hw, hw]);
-  const w = b.initializer(randomTensor('f32', [c, c, 3, 3], c, -0.1, 0.1), 'w');
-  const bias = b.initializer(randomTensor('f32', [c], c + 1), 'bias');
-  const y = b.node('Conv', [x, w, bias], { pads: [1, 1, 1, 1], kernel_shape: [3, 3] })[0];
-  b.output(b.node('Relu', [y])[0]);
-  writeFileSync(join(out, `conv-${c}x${hw}.onnx`), b.toBytes());
+  for (const dtype of ['f32', 'f16'] as const) {
+    const b = new OnnxBuilder({ opset: 17, name: `conv${c}` });
+    const x = b.input('x', dtype, [8, c, hw, hw]);
+    const w = b.initializer(randomTensor(dtype, [c, c, 3, 3], c, -0.1, 0.1), 'w');
+    const bias = b.initializer(randomTensor(dtype, [c], c + 1), 'bias');
+    const y = b.node('Conv', [x, w, bias], { pads: [1, 1, 1, 1], kernel_shape: [3, 3] })[0];
+    b.output(b.node('Relu', [y])[0]);
+    writeFileSync(join(out, `conv-${dtype === 'f16' ? 'f16-' : ''}${c}x${hw}.onnx`), b.toBytes());
+  }
 }
 writeFileSync(join(out, 'shapes.json'), JSON.stringify(shapes, null, 2));
 console.log(`wrote the bench models to ${out}/`);

@@ -64,6 +64,8 @@ export function flatIndex(b: Buffer, idx: readonly Expr[], e: (x: Expr) => strin
 export class ExprPrinter {
   /** Loop variables known to be ≥ 0 (their loop starts at a non-negative constant). */
   readonly nonneg = new Set<string>();
+  /** Expressions already computed into a C value (vector lanes: `tscc_x0.y`), printed as that. */
+  readonly named = new Map<Expr, string>();
 
   constructor(private readonly name: (b: Buffer) => string, private readonly varName: (v: string) => string) {}
 
@@ -82,6 +84,8 @@ export class ExprPrinter {
   }
 
   expr(e: Expr): string {
+    const n = this.named.get(e);
+    if (n !== undefined) return n;
     switch (e.kind) {
       case 'var': return this.varName(e.name);
       case 'const': return constText(e.value, e.dtype);

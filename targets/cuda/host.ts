@@ -156,7 +156,7 @@ check:
 
 emu: tscc_run_emu
 
-tscc_run_emu: $(SRC) main.cu tscc_emu.h
+tscc_run_emu: $(SRC) main.cu tscc_emu.h tscc_emu_warp.h
 \t$(CXX) $(EMUFLAGS) -x c++ model.cu -x c++ main.cu -o $@
 
 run: tscc_run

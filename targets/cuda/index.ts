@@ -22,7 +22,7 @@ export interface CudaPayload {
   readonly outputs: readonly string[];
 }
 
-const RUNTIME_FILES = ['tscc_cuda.h', 'tscc_emu.h', 'tscc_model.h', 'main.cu'];
+const RUNTIME_FILES = ['tscc_cuda.h', 'tscc_emu.h', 'tscc_emu_warp.h', 'tscc_model.h', 'main.cu'];
 const runtimeFile = (f: string) => readFileSync(new URL(`./runtime/${f}`, import.meta.url), 'utf8');
 
 /** Device memory bandwidth (bytes/ms) for the report's estimate. */
@@ -57,7 +57,7 @@ class CudaTarget implements Target {
   }
 
   async compile(plan: ModulePlan): Promise<Artifact> {
-    const lp = planLaunches(plan);
+    const lp = planLaunches(plan, this.arch);
     const model = plan.graph.name || 'model';
     const files = new Map<string, string | Uint8Array>([
       ['kernels.cu', kernelsSource(lp, model)],

@@ -1,12 +1,15 @@
 // One scheduled PrimFunc → one `__global__` function. Loops bound to blockIdx/threadIdx become the
 // launch grid and block (the largest extent per axis; smaller loops are guarded), `shared` buffers
 // `__shared__` arrays, `local`/`accumulator` buffers per-thread arrays (registers after unrolling),
-// barriers `__syncthreads()`. A function without bound loops runs as one thread.
+// barriers `__syncthreads()`, vectorized loops of 4 f32 lanes float4 accesses (vector.ts). A function
+// without bound loops runs as one thread (unless a kernel template takes it, templates.ts).
 import type { Buffer } from '../../src/ir/tensor/buffer.ts';
 import type { PrimFunc } from '../../src/ir/tensor/func.ts';
 import { type For, type IntrinsicArg, type Stmt, type ThreadAxis, isRegion, stmtChildren } from '../../src/ir/tensor/stmt.ts';
 import { ExprPrinter, constText, flatIndex } from './expr.ts';
 import { cType } from './spec.ts';
+import { LANES, type VectorLoop, lane, vectorLoop } from './vector.ts';
+import type { Expr } from '../../src/ir/tensor/expr.ts';
 
 export interface KernelSource {
   readonly name: string;
@@ -55,7 +58,7 @@ class KernelPrinter {
   private depth = 1;
   readonly ex = new ExprPrinter((b) => cName(b.name), cName);
 
-  constructor(private readonly grid: readonly number[], private readonly block: readonly number[]) {}
+  constructor(private readonly grid: readonly number[], private readonly block: readonly number[], private readonly written: ReadonlySet<Buffer>) {}
 
   text(): string { return this.lines.join('\n'); }
 
@@ -102,9 +105,41 @@ class KernelPrinter {
       else this.nest('', body);
       return;
     }
+    const vl = vectorLoop(l, (b) => b.scope === 'global' && !this.written.has(b));
+    if (vl) return this.vectorized(l, vl);
+    this.serial(l);
+  }
+
+  private serial(l: For): void {
+    const v = cName(l.loopVar.name), min = this.ex.expr(l.min);
     if (l.loopKind === 'unrolled') this.line('TSCC_UNROLL');
     const end = l.min.kind === 'const' && l.min.value === 0 ? this.ex.expr(l.extent) : `${min} + ${this.ex.expr(l.extent)}`;
     this.nest(`for (int ${v} = ${min}; ${v} < ${end}; ++${v})`, () => this.stmt(l.body));
+  }
+
+  /** See vector.ts: float4 loads and store when in range and aligned, else the scalar loop. */
+  private vectorized(l: For, vl: VectorLoop): void {
+    const at = (b: Buffer, idx: readonly Expr[]) => `&${cName(b.name)}[${flatIndex(b, idx.map((e) => lane(e, vl.v, 0)), (x) => this.ex.expr(x))}]`;
+    this.nest('', () => {
+      vl.vector.forEach((x, i) => this.line(`const float* tscc_p${i} = ${at(x.buffer, x.indices)};`));
+      this.line(`float* tscc_q = ${at(vl.store.buffer, vl.store.indices)};`);
+      const ptrs = ['tscc_q', ...vl.vector.map((_, i) => `tscc_p${i}`)].map((p) => `(uintptr_t)${p}`);
+      const conds = vl.guard ? Array.from({ length: LANES }, (_, k) => this.ex.expr(lane(vl.guard!, vl.v, k))) : [];
+      this.line(`if (${[...conds, `((${ptrs.join(' | ')}) & 15) == 0`].join(' && ')}) {`);
+      this.indented(() => {
+        vl.vector.forEach((_, i) => this.line(`const float4 tscc_x${i} = __ldg((const float4*)tscc_p${i});`));
+        this.line('float4 tscc_o;');
+        for (let k = 0; k < LANES; k++) {
+          vl.vector.forEach((x, i) => this.ex.named.set(lane(x, vl.v, k), `tscc_x${i}.${'xyzw'[k]}`));
+          this.line(`tscc_o.${'xyzw'[k]} = ${this.ex.expr(lane(vl.store.value, vl.v, k))};`);
+          this.ex.named.clear();
+        }
+        this.line('*(float4*)tscc_q = tscc_o;');
+      });
+      this.line('} else {');
+      this.indented(() => this.serial(l));
+      this.line('}');
+    });
   }
 
   private allocate(b: Buffer, body: Stmt): void {
@@ -116,7 +151,7 @@ class KernelPrinter {
     });
   }
 
-  /** Intrinsics print as their defining loop nests (no tensor-core spelling yet, see README.md). Helper names start with tscc_, which IR names never print as. */
+  /** Intrinsics print as their defining loop nests (tensor cores come from the wmma template, templates.ts). Helper names start with tscc_, which IR names never print as. */
   private intrinsic(name: string, args: readonly IntrinsicArg[]): void {
     const at = (r: IntrinsicArg, idx: string[]) => {
       if (!isRegion(r)) throw new Error(`CUDA: ${name} expects a region`);
@@ -155,7 +190,7 @@ class KernelPrinter {
   }
 }
 
-function paramDecl(b: Buffer, written: boolean): string {
+export function paramDecl(b: Buffer, written: boolean): string {
   return `${written ? '' : 'const '}${cType(b.dtype)}* __restrict__ ${cName(b.name)}`;
 }
 
@@ -164,7 +199,7 @@ export function printKernel(f: PrimFunc, written: ReadonlySet<Buffer>): KernelSo
   const grid = [1, 1, 1], block = [1, 1, 1], flags = { barrier: false };
   collectLaunch(f.body, grid, block, flags);
   const threads = block[0] * block[1] * block[2];
-  const p = new KernelPrinter(grid, block);
+  const p = new KernelPrinter(grid, block, written);
   p.stmt(f.body);
   const params = f.params;
   const sig = params.map((b) => paramDecl(b, written.has(b) || f.outputs.includes(b))).join(',\n    ');

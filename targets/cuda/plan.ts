@@ -13,6 +13,8 @@ import type { KernelPlan, ModulePlan } from '../target.ts';
 import { type KernelSource, printKernel } from './kernel.ts';
 import { defaultSteps } from './schedule.ts';
 import { splitStages } from './stages.ts';
+import type { CudaArch } from './spec.ts';
+import { type Template, templateFor } from './templates.ts';
 
 const ALIGN = 256;
 
@@ -46,11 +48,22 @@ export interface LaunchPlan {
 const align = (n: number) => Math.ceil(n / ALIGN) * ALIGN;
 const bytesOf = (b: Buffer) => b.size * dtypeInfo(b.dtype).bytes;
 
-/** The functions one KernelPlan launches: its stages (scheduled here) when it was left unscheduled. */
-function partsOf(kp: KernelPlan): { func: PrimFunc; temps: readonly Buffer[] }[] {
+interface Part { func: PrimFunc; temps: readonly Buffer[]; template?: Template }
+
+/**
+ * The functions one KernelPlan launches. An unscheduled function is one template kernel when one
+ * applies to it whole (a contraction with its epilogue), else its stages, each a template kernel
+ * or scheduled here by the default rules.
+ */
+function partsOf(kp: KernelPlan, arch?: CudaArch): Part[] {
+  const whole = kp.schedule.length === 0 ? templateFor(kp.func, arch) : undefined;
+  if (whole) return [{ func: kp.func, temps: [], template: whole }];
   const parts = splitStages(kp.func);
   if (parts.length === 1 || kp.schedule.length > 0) return [{ func: kp.func, temps: [] }];
-  return parts.map((p) => ({ func: applySchedule(p.func, defaultSteps(p.func)), temps: p.temps }));
+  return parts.map((p) => {
+    const template = templateFor(p.func, arch);
+    return template ? { ...p, template } : { func: applySchedule(p.func, defaultSteps(p.func)), temps: p.temps };
+  });
 }
 
 interface Item { key: string; bytes: number; first: number; last: number; offset: number }
@@ -73,7 +86,7 @@ function placeAll(items: Item[]): number {
   return top;
 }
 
-export function planLaunches(plan: ModulePlan): LaunchPlan {
+export function planLaunches(plan: ModulePlan, arch?: CudaArch): LaunchPlan {
   const g = plan.graph;
   const items = new Map<string, Item>();
   const weightSlots = new Map<string, Slot>();
@@ -103,7 +116,7 @@ export function planLaunches(plan: ModulePlan): LaunchPlan {
     const valueOf = new Map<Buffer, Value>();
     kp.func.inputs.forEach((b, i) => valueOf.set(b, kp.inputs[i]));
     kp.func.outputs.forEach((b, i) => valueOf.set(b, kp.outputs[i]));
-    for (const part of partsOf(kp)) {
+    for (const part of partsOf(kp, arch)) {
       const at = pending.length;
       let func = part.func;
       if (names.has(func.name)) func = new PrimFunc(`${func.name}_${at}`, func.inputs, func.outputs, func.body);
@@ -115,7 +128,7 @@ export function planLaunches(plan: ModulePlan): LaunchPlan {
         use(key, bytesOf(b), at);
         return key;
       });
-      pending.push({ kernel: printKernel(func, writtenIn(func.body)), func, of: k, keys });
+      pending.push({ kernel: part.template ? part.template(func) : printKernel(func, writtenIn(func.body)), func, of: k, keys });
     }
   });
   for (const v of g.outputs) if (!v.constant) use(`v:${v.name}`, 0, Number.MAX_SAFE_INTEGER);

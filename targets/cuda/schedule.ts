@@ -6,10 +6,13 @@
 // a step the function does not allow (a carried dependence) falls back to fewer bound loops, and at
 // worst to one thread.
 import type { PrimFunc } from '../../src/ir/tensor/func.ts';
-import type { For, Stmt } from '../../src/ir/tensor/stmt.ts';
+import { type For, type Stmt, forLoop } from '../../src/ir/tensor/stmt.ts';
 import { simplifyFunc } from '../../src/ir/tensor/simplify.ts';
 import { applySchedule, uniqueLoopNames, type Step } from '../../src/schedule/apply.ts';
 import { BLOCK_THREADS } from './spec.ts';
+import { LANES, consecutive } from './vector.ts';
+import { int, variable } from '../../src/ir/tensor/expr.ts';
+import { templateFor } from './templates.ts';
 import { tiledSteps } from './tiled.ts';
 
 /** The perfect nest of loops from `s` down to the first non-loop body (constant extents only). */
@@ -73,15 +76,36 @@ function applies(f: PrimFunc, steps: readonly Step[]): boolean {
 
 /** The default schedule of one single-stage function (see stages.ts for multi-stage ones). */
 export function defaultSteps(func: PrimFunc): Step[] {
+  if (templateFor(func)) return []; // written from a kernel template (templates.ts)
   const f = simplifyFunc(uniqueLoopNames(func));
   const band = spatialBand(f.body).filter((l) => ext(l) > 1);
   if (band.length === 0) return [];
   const tiled = tiledSteps(f, band, band[band.length - 1].body);
   if (tiled) return tiled;
-  for (const [y, z] of [[true, true], [true, false], [false, false]]) {
-    for (const steps of bindSteps(band, y, z)) if (applies(func, steps)) return withAccumulator(func, band, steps);
+  const vec = vectorized(band);
+  for (const [pre, b] of vec ? [vec, [[], band] as const] : [[[], band] as const]) {
+    for (const [y, z] of [[true, true], [true, false], [false, false]]) {
+      for (const steps of bindSteps(b, y, z)) {
+        const all = [...pre, ...steps];
+        if (applies(func, all)) return withAccumulator(func, band, all);
+      }
+    }
   }
   return [];
+}
+
+/**
+ * An element-wise f32 store along its innermost loop: split it by 4 and vectorize the lanes (the
+ * printer loads and stores float4 where aligned, vector.ts); the band to bind then ends in the
+ * outer part of the split.
+ */
+function vectorized(band: readonly For[]): readonly [Step[], For[]] | undefined {
+  const inner = band[band.length - 1];
+  const st = inner.body;
+  if (st.kind !== 'store' || st.buffer.dtype !== 'f32' || ext(inner) < 2 * LANES || !consecutive(st.indices, inner.loopVar)) return undefined;
+  const n = inner.loopVar.name;
+  const outer = forLoop(variable(`${n}_o`), int(0), int(Math.ceil(ext(inner) / LANES)), st);
+  return [[{ kind: 'split', loop: n, factor: LANES }, { kind: 'vectorize', loop: `${n}_i` }], [...band.slice(0, -1), outer]];
 }
 
 /** A reduction stage accumulates in a register (cache_write … local at the innermost thread loop). */

@@ -3,10 +3,10 @@
 //   prog K IN… OUT…
 // Tests compare it with the Tensor IR interpreter (the printer checked against the IR's own
 // semantics, on the CPU emulation and through nvcc); a tuner can time kernels with it.
-import { writtenIn } from '../../src/schedule/access.ts';
 import type { PrimFunc } from '../../src/ir/tensor/func.ts';
 import { dtypeInfo } from '../../src/ir/graph/dtype.ts';
-import { type KernelSource, printKernel } from './kernel.ts';
+import type { KernelSource } from './kernel.ts';
+import { renderKernel } from './templates.ts';
 import { cType } from './spec.ts';
 
 function caseBody(f: PrimFunc, k: KernelSource): string {
@@ -29,7 +29,7 @@ function caseBody(f: PrimFunc, k: KernelSource): string {
 }
 
 export function kernelsProgram(funcs: readonly PrimFunc[]): { source: string; kernels: KernelSource[] } {
-  const kernels = funcs.map((f) => printKernel(f, writtenIn(f.body)));
+  const kernels = funcs.map((f) => renderKernel(f));
   const cases = funcs.map((f, i) => `  if (which == ${i}) {\n    if (argc != ${f.params.length + 2}) return 2;\n${caseBody(f, kernels[i])}\n  }`);
   const source = `#include "tscc_cuda.h"
 #include <vector>

@@ -12,6 +12,7 @@
 #include <cuda_runtime.h>
 #include <cuda_fp16.h>
 #include <cuda_bf16.h>
+#include <mma.h>
 #define TSCC_HD __host__ __device__ __forceinline__
 #define TSCC_LAUNCH(kernel, grid, block, barrier, ...) kernel<<<grid, block>>>(__VA_ARGS__)
 #define TSCC_UNROLL _Pragma("unroll")

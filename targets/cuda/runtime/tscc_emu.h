@@ -1,9 +1,18 @@
 // CPU emulation of the CUDA execution model, so CI runs the exact .cu text tscc emits without a GPU.
-// A launch runs its blocks one after another. Without __syncthreads the threads of a block are
-// plain calls in index order; with it they are ucontext fibers on one OS thread: each runs until it
-// reaches a barrier (or finishes), and the block resumes them all once every one has arrived, so
-// shared memory (a function-static array: one per kernel, reused by successive blocks as on a GPU)
-// and barriers behave as on the hardware. Device memory is host memory.
+// A launch runs its blocks one after another. Without synchronization the threads of a block are
+// plain calls in index order; kernels that synchronize (launched with barrier = true) run each
+// thread as a ucontext fiber on one OS thread. A fiber runs until it reaches a sync point: a block
+// barrier (__syncthreads), or a warp collective (__shfl_*_sync, __syncwarp, the wmma fragment
+// operations). Between sync points threads run one after another, never interleaved — the most
+// adversarial order a GPU may pick — so a value exchanged without a sync is stale, not lucky.
+//   - a barrier releases once every live thread of the block has arrived;
+//   - a warp collective resolves once every lane named in its mask has arrived at a collective of
+//     the same kind with the same mask; the exchange then happens on the values each lane posted
+//     (registers as they were at the call). A lane of the mask that has exited, waits at a barrier,
+//     or calls a different collective, a mask without the caller, or a source lane outside the mask
+//     traps (abort with a message): on a GPU those are undefined behaviour.
+// Shared memory is a function-static array (one per kernel, reused by successive blocks as on a
+// GPU). Device memory is host memory.
 #pragma once
 #include <math.h>
 #include <stdio.h>
@@ -44,21 +53,44 @@ struct __nv_bfloat16 {
 #define __shared__ static
 #define __launch_bounds__(...)
 #define __restrict__ __restrict
+#define __align__(n) __attribute__((aligned(n)))
 #define __syncthreads() tscc_emu::sync()
 
 namespace tscc_emu {
 inline uint3 thread_idx, block_idx;
 inline dim3 block_dim, grid_dim;
 
+[[noreturn]] inline void trap(const char* what) {
+  fprintf(stderr, "tscc emulation: %s\n", what);
+  abort();
+}
+
+enum State { RUNNABLE, AT_BARRIER, AT_WARP, DONE };
+struct Fiber;
+
+// What a lane posts at a warp collective: the resolver runs once for the whole group, with the
+// posts of the participating lanes indexed by lane (null for lanes not in the mask).
+struct Post {
+  void (*resolve)(Post* const* lanes);
+  unsigned mask;
+  int arg, width;
+  unsigned char value[8], result[8];
+  const void* ptr;     // memory operand (wmma load/store), or a fragment
+  void* frag[4];       // fragments (wmma: d, a, b, c)
+  unsigned ldm;
+  int layout;
+};
+
 struct Fiber {
   ucontext_t ctx;
-  bool done;
+  State state;
   uint3 idx;
+  Post* post;
 };
 inline ucontext_t scheduler;
 inline Fiber* current = nullptr;
 inline const std::function<void()>* kernel_body = nullptr;
-// Kernel locals are a few registers' worth and small arrays (register tiles, accumulators).
+// Kernel locals are a few registers' worth and small arrays (register tiles, fragments).
 constexpr size_t STACK_BYTES = 64 * 1024;
 
 // Fiber stacks, kept between launches (one block's worth) and never cleared: a launch costs no
@@ -69,48 +101,92 @@ inline char* stack_pool(size_t threads) {
   if (threads > have) {
     free(pool);
     pool = (char*)malloc(threads * STACK_BYTES);
-    if (!pool) {
-      fprintf(stderr, "tscc emulation: cannot allocate fiber stacks for %zu threads\n", threads);
-      abort();
-    }
+    if (!pool) trap("cannot allocate fiber stacks");
     have = threads;
   }
   return pool;
 }
 
 inline void sync() {
-  if (!current) {
-    fprintf(stderr, "tscc emulation: __syncthreads in a kernel launched without barriers\n");
-    abort();
-  }
+  if (!current) trap("__syncthreads in a kernel launched without barriers");
+  current->state = AT_BARRIER;
+  swapcontext(&current->ctx, &scheduler);
+}
+
+/** The calling lane's index in its warp (threads numbered x fastest, then y, then z). */
+inline unsigned lane_id() {
+  return (thread_idx.x + block_dim.x * (thread_idx.y + block_dim.y * thread_idx.z)) % 32;
+}
+
+/** Posts `p` and waits until the warp collective resolves. */
+inline void collective(Post* p) {
+  if (!current) trap("a warp collective in a kernel launched without barriers");
+  if (!(p->mask >> lane_id() & 1u)) trap("a warp collective whose mask leaves out the calling lane");
+  current->post = p;
+  current->state = AT_WARP;
   swapcontext(&current->ctx, &scheduler);
 }
 
 inline void fiber_entry() {
   (*kernel_body)();
-  current->done = true;
+  current->state = DONE;
   swapcontext(&current->ctx, &scheduler);
+}
+
+/** Resolves every complete warp collective of the block; traps on a mask no group can satisfy. */
+inline void resolve_warps(std::vector<Fiber>& fibers) {
+  for (size_t w = 0; w < fibers.size(); w += 32) {
+    size_t n = fibers.size() - w < 32 ? fibers.size() - w : 32;
+    for (size_t l = 0; l < n; l++) {
+      Fiber& f = fibers[w + l];
+      if (f.state != AT_WARP) continue;
+      Post* lanes[32] = {};
+      for (size_t m = 0; m < 32; m++) {
+        if (!(f.post->mask >> m & 1u)) continue;
+        if (m >= n) trap("a warp collective whose mask names a lane the block does not have");
+        Fiber& g = fibers[w + m];
+        if (g.state != AT_WARP) trap("a lane named in a warp collective's mask did not reach it (exited, at a barrier, or diverged)");
+        if (g.post->resolve != f.post->resolve || g.post->mask != f.post->mask) trap("lanes of one mask reached different warp collectives");
+        lanes[m] = g.post;
+      }
+      f.post->resolve(lanes);
+      for (size_t m = 0; m < 32; m++)
+        if (lanes[m]) fibers[w + m].state = RUNNABLE;
+    }
+  }
 }
 
 inline void run_block_fibers(std::vector<Fiber>& fibers, char* stacks) {
   for (size_t i = 0; i < fibers.size(); i++) {
     Fiber& f = fibers[i];
-    f.done = false;
+    f.state = RUNNABLE;
     getcontext(&f.ctx);
     f.ctx.uc_stack.ss_sp = &stacks[i * STACK_BYTES];
     f.ctx.uc_stack.ss_size = STACK_BYTES;
     f.ctx.uc_link = nullptr;
     makecontext(&f.ctx, fiber_entry, 0);
   }
-  // Round after round: every live thread runs up to its next barrier; then all pass it together.
-  for (bool live = true; live;) {
-    live = false;
+  // Run every runnable thread to its next sync point; then resolve warp collectives, or, when
+  // every live thread waits at the barrier, release them all.
+  for (;;) {
     for (Fiber& f : fibers) {
-      if (f.done) continue;
+      if (f.state != RUNNABLE) continue;
       current = &f;
       thread_idx = f.idx;
       swapcontext(&scheduler, &f.ctx);
-      live = live || !f.done;
+    }
+    size_t live = 0, at_barrier = 0, at_warp = 0;
+    for (Fiber& f : fibers) {
+      live += f.state != DONE;
+      at_barrier += f.state == AT_BARRIER;
+      at_warp += f.state == AT_WARP;
+    }
+    if (live == 0) break;
+    if (at_warp > 0) {
+      resolve_warps(fibers);
+    } else {
+      for (Fiber& f : fibers)
+        if (f.state == AT_BARRIER) f.state = RUNNABLE;
     }
   }
   current = nullptr;
@@ -170,3 +246,5 @@ inline cudaError_t cudaMemset(void* d, int v, size_t n) { memset(d, v, n); retur
 inline cudaError_t cudaDeviceSynchronize() { return cudaSuccess; }
 inline cudaError_t cudaGetLastError() { return cudaSuccess; }
 inline const char* cudaGetErrorString(cudaError_t) { return "error in the CPU emulation"; }
+
+#include "tscc_emu_warp.h"

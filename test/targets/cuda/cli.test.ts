@@ -56,6 +56,17 @@ describe('tscc CLI with --target cuda', () => {
     expect(Math.max(...r.map((v, i) => Math.abs(v - g[i])))).toBeLessThanOrEqual(1e-4 * Math.max(...r.map(Math.abs)));
   }, 120_000);
 
+  it('inspect --emit cuda prints the kernels (templates included); an unknown arch is a user error', async () => {
+    const io = capture();
+    expect(await main(['inspect', MODEL, '--emit', 'cuda'], io)).toBe(0);
+    const text = io.stdout.join('\n');
+    expect(text).toMatch(/__global__ void __launch_bounds__\(\d+\)/);
+    expect(text).toContain('tscc_c['); // the register-tiled GEMM of its convolutions
+    const bad = capture();
+    expect(await main(['inspect', MODEL, '--emit', 'cuda:sm_70'], bad)).toBe(1);
+    expect(bad.stderr.join('\n')).toContain('sm_70');
+  });
+
   it('the folder builds with `make` (nvcc: libtscc_model.so and tscc_run)', async () => {
     const out = join(dir, 'sm_90');
     await exec('make', ['-s'], { cwd: out, env: { ...process.env, NVCC: findNvcc() ?? 'nvcc' } });
