@@ -102,8 +102,15 @@ function valueInfo(name: string, dtype: DType, shape?: Shape): P.IValueInfoProto
 }
 
 export function tensorProto(t: Tensor, name: string): P.ITensorProto {
-  const bytes = new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
+  const bytes = t.dtype === 'i4' || t.dtype === 'u4' ? packInt4(t.data as Int8Array | Uint8Array) : new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
   return { name, dataType: onnxCode(t.dtype), dims: [...t.shape], rawData: bytes.slice() };
+}
+
+/** ONNX stores int4/uint4 two a byte, element 2i in the low nibble (the IR keeps one a byte). */
+function packInt4(v: Int8Array | Uint8Array): Uint8Array {
+  const out = new Uint8Array(Math.ceil(v.length / 2));
+  for (let i = 0; i < v.length; i++) out[i >> 1] |= (v[i] & 0xf) << ((i & 1) * 4);
+  return out;
 }
 
 function attrProto(name: string, v: AttrInput): P.IAttributeProto {

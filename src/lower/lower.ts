@@ -5,14 +5,16 @@
 // (epsilons, exponents, clip bounds) are immediates.
 import { ShapeError, UnsupportedError, nodeRef } from '../util/errors.ts';
 import type { Graph, Node, Value } from '../ir/graph/graph.ts';
+import type { Tensor } from '../ir/graph/tensor.ts';
 import type { Buffer } from '../ir/tensor/buffer.ts';
 import type { PrimFunc } from '../ir/tensor/func.ts';
 import { simplifyFunc } from '../ir/tensor/simplify.ts';
 import { buildFunc } from './build.ts';
 import { BufferNames } from './names.ts';
 import { RuleCtx, type RuleInput, type StaticType } from './rule.ts';
-import { NOT_LOWERED, RULES } from './rules/table.ts';
+import { NOT_LOWERED, ruleOf } from './rules/table.ts';
 import { ScalarTensor, Te } from './te.ts';
+import { decodeF8, isF8 } from '../util/float8.ts';
 
 export { NOT_LOWERED } from './rules/table.ts';
 
@@ -94,10 +96,11 @@ export function lowerGraph(graph: Graph, opts: Omit<LowerOptions, 'name'> & { fa
 }
 
 function applyRule(te: Te, m: Node, opset: number, env: Map<string, RuleInput>): void {
-  if (m.domain !== '' && m.domain !== 'ai.onnx') throw new UnsupportedError(`${nodeRef(m)}: ops of domain "${m.domain}" are not lowered`);
-  const why = NOT_LOWERED[m.op];
+  const custom = m.domain !== '' && m.domain !== 'ai.onnx';
+  if (custom && !ruleOf(m.domain, m.op)) throw new UnsupportedError(`${nodeRef(m)}: ops of domain "${m.domain}" are not lowered`);
+  const why = custom ? undefined : NOT_LOWERED[m.op];
   if (why) throw new UnsupportedError(`${nodeRef(m)}: ${m.op} is not lowered to the Tensor IR: ${why}`);
-  const rule = RULES[m.op];
+  const rule = ruleOf(m.domain, m.op);
   if (!rule) throw new UnsupportedError(`${nodeRef(m)}: there is no compute rule for ${m.op}`);
   const ins = m.inputs.map((v) => (v ? env.get(v.name) ?? fail(m, `input "${v.name}" is not available inside the fused node`) : null));
   const outTypes = m.outputs.map((v) => staticType(m, v, 'output'));
@@ -116,10 +119,16 @@ function applyRule(te: Te, m: Node, opset: number, env: Map<string, RuleInput>):
 function ruleInput(te: Te, node: Node, v: Value, bound: Map<Buffer, Value>, inner: Value): RuleInput {
   const type = staticType(node, v, 'input');
   const c = inner.constant ?? v.constant;
-  if (c && c.size === 1) return { tensor: new ScalarTensor(v.name, c.toNumbers()[0], type.dtype, type.shape), type, constant: c };
+  if (c && c.size === 1) return { tensor: new ScalarTensor(v.name, scalarValue(c), type.dtype, type.shape), type, constant: c };
   const p = te.placeholder(v.name, type.dtype, type.shape);
   bound.set(p.buffer, inner.constant ? inner : v);
   return { tensor: p, type, constant: c };
+}
+
+/** A one-element constant's value (8-bit floats are stored as bits; the immediate is the number). */
+function scalarValue(c: Tensor): number {
+  const v = c.toNumbers()[0];
+  return isF8(c.dtype) ? decodeF8(v, c.dtype) : v;
 }
 
 function staticType(node: Node, v: Value, what: string): StaticType {

@@ -62,8 +62,8 @@ export class RuleCtx {
     return c.toNumbers();
   }
 
-  compute(name: string, shape: readonly number[], fn: (axes: Var[]) => Expr | Reduction): Compute {
-    return this.te.compute(name, shape, fn);
+  compute(name: string, shape: readonly number[], fn: (axes: Var[]) => Expr | Reduction, opts: { materialize?: boolean } = {}): Compute {
+    return this.te.compute(name, shape, fn, opts);
   }
 
   reduceAxis(extent: number, hint?: string): ReduceAxis { return this.te.reduceAxis(extent, hint); }

@@ -55,8 +55,10 @@ export class Compute implements TeTensor {
     readonly axes: readonly Var[],
     readonly body: Expr | Reduction,
     bufferName: string,
+    /** Store it in a buffer even when small (a rule reusing a value many times keeps trees small). */
+    force = false,
   ) {
-    this.materialized = isReduction(body) || treeSize(body, INLINE_LIMIT + 1) > INLINE_LIMIT;
+    this.materialized = force || isReduction(body) || treeSize(body, INLINE_LIMIT + 1) > INLINE_LIMIT;
     // Private to the function: 'local' until a schedule places it (shared, scratchpad, …).
     this.buffer = buffer(bufferName, this.dtype, shape, 'local');
   }
@@ -108,9 +110,9 @@ export class Te {
   }
 
   /** `fn` is called once with the axis variables; its result defines every element. */
-  compute(name: string, shape: readonly number[], fn: (axes: Var[]) => Expr | Reduction): Compute {
+  compute(name: string, shape: readonly number[], fn: (axes: Var[]) => Expr | Reduction, opts: { materialize?: boolean } = {}): Compute {
     const axes = shape.map((_, i) => variable(`i${i}`));
-    const c = new Compute(name, shape, axes, fn(axes), this.names.take(name));
+    const c = new Compute(name, shape, axes, fn(axes), this.names.take(name), opts.materialize);
     if (c.materialized) this.computes.set(c.buffer, c);
     return c;
   }

@@ -2,7 +2,7 @@
 // Makefile calling nvcc. `cuda` / `cuda:sm_90` / `cuda:sm_80`. The runner uses a GPU when nvidia-smi
 // lists one, else the CPU emulation of the same source (tscc_emu.h). See README.md in this folder.
 import { readFileSync } from 'node:fs';
-import { RULES, NOT_LOWERED } from '../../src/lower/rules/table.ts';
+import { NOT_LOWERED, ruleOf } from '../../src/lower/rules/table.ts';
 import type { Node } from '../../src/ir/graph/graph.ts';
 import type { PrimFunc } from '../../src/ir/tensor/func.ts';
 import type { Step } from '../../src/schedule/step.ts';
@@ -34,7 +34,7 @@ function checkNode(node: Node): string | undefined {
   const members = node.body ? node.body.nodes : [node];
   for (const m of members) {
     if (NOT_LOWERED[m.op]) return `${m.op} is not lowered to the Tensor IR (${NOT_LOWERED[m.op]})`;
-    if (!RULES[m.op]) return `there is no compute rule for ${m.op}`;
+    if (!ruleOf(m.domain, m.op)) return `there is no compute rule for ${m.op}`;
     if (m !== node) { const why = checkNode(m); if (why) return why; }
   }
   return undefined;

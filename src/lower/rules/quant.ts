@@ -1,14 +1,15 @@
-// Quantization: QuantizeLinear / DequantizeLinear (per tensor, per axis, blocked), and the integer
-// convolutions and products (ConvInteger, QLinearConv, QLinearMatMul). Arithmetic follows the
+// Quantization: QuantizeLinear / DequantizeLinear (per tensor, per axis, blocked; integer and float8
+// types), and the integer convolutions and products (ConvInteger, QLinearConv, QLinearMatMul). Arithmetic follows the
 // reference kernels: the division by the scale is float32, rounding is half to even, int32
 // accumulators requantize through the f32 multiplier (x_scale · w_scale) / y_scale.
 import type { DType } from '../../ir/graph/dtype.ts';
 import { dtypeFromOnnx } from '../../ir/graph/dtype.ts';
 import { granularity, quantizedType } from '../../ir/graph/ops/quant.ts';
-import { type Expr, add, call, cast, div, floordiv, int, max, min, mul, select, sub } from '../../ir/tensor/expr.ts';
+import { Cast, type Expr, add, call, cast, div, floordiv, int, max, min, mul, select, sub } from '../../ir/tensor/expr.ts';
 import type { Rule, RuleCtx } from '../rule.ts';
 import type { TeTensor } from '../te.ts';
 import { convReduce } from './conv.ts';
+import { minifloatGrid } from './mx.ts';
 import { eq, k, linearIndex, prod, unflatten } from './util.ts';
 
 const INT_RANGES: Partial<Record<DType, readonly [number, number]>> = {
@@ -34,9 +35,31 @@ function saturate(v: Expr, zp: Expr | undefined, [lo, hi]: readonly [number, num
   return max(min(withZp, int(hi)), int(lo));
 }
 
+/**
+ * QuantizeLinear to float8: f32(x / scale) + zero point in a stage, then rounded onto the e4m3 /
+ * e5m2 grid (RNE; saturating, or NaN / ±Inf past the max when saturate = 0), as util/float8.ts.
+ */
+function quantizeF8(c: RuleCtx, out: 'f8e4m3' | 'f8e5m2'): TeTensor[] {
+  const x = c.input(0), s = c.input(1), zp = c.has(2) ? c.input(2) : undefined;
+  const at = paramIndex(c, x.shape, s.shape);
+  const v = c.compute('q_scaled', x.shape, (i) => {
+    const q = div(cast('f32', x.at(i)), cast('f32', s.at(at(i))));
+    return zp ? add(q, cast('f32', zp.at(at(i)))) : q;
+  }, { materialize: true });
+  const overflow = c.attr.int('saturate', 1) !== 0 ? 'saturate' : out === 'f8e4m3' ? 'nan' : 'inf';
+  const grid = minifloatGrid(c, 'q_binade', v, out === 'f8e4m3' ? 'e4m3' : 'e5m2', overflow);
+  return [c.compute('quantize', x.shape, (i) => cast(out, grid(i)))];
+}
+
+/** A float8 value read for arithmetic; a value just quantized in the same kernel is used unrounded-again (it is on the grid). */
+function f8Value(e: Expr): Expr {
+  return e instanceof Cast && (e.dtype === 'f8e4m3' || e.dtype === 'f8e5m2') && e.a.dtype === 'f32' ? e.a : cast('f32', e);
+}
+
 const quantizeLinear: Rule = (c) => {
   const x = c.input(0), s = c.input(1), zp = c.has(2) ? c.raw(2) : undefined;
   const out = quantizedType(zp?.dtype, c.attr.int('output_dtype', 0), (m) => c.fail(m));
+  if (out === 'f8e4m3' || out === 'f8e5m2') return quantizeF8(c, out);
   const r = range(c, out);
   const at = paramIndex(c, x.shape, s.shape);
   return [c.compute('quantize', x.shape, (i) => {
@@ -50,11 +73,12 @@ const dequantizeLinear: Rule = (c) => {
   const x = c.raw(0), s = c.input(1), zp = c.has(2) ? c.raw(2) : undefined;
   const od = c.attr.int('output_dtype', 0);
   const out = od === 0 ? c.type(1).dtype : dtypeFromOnnx(od) ?? c.fail(`output_dtype ${od} is not a known element type`);
-  if (x.dtype === 'f8e4m3' || x.dtype === 'f8e5m2') c.unsupported(`dequantizing ${x.dtype} is not lowered`);
   const at = paramIndex(c, x.shape, s.shape);
+  const f8 = x.dtype === 'f8e4m3' || x.dtype === 'f8e5m2';
   return [c.compute('dequantize', x.shape, (i) => {
     const p = at(i);
-    const centered = zp ? sub(cast('f32', x.at(i)), cast('f32', zp.at(p))) : cast('f32', x.at(i));
+    const xv = f8 ? f8Value(x.at(i)) : cast('f32', x.at(i));
+    const centered = zp ? sub(xv, f8 ? f8Value(zp.at(p)) : cast('f32', zp.at(p))) : xv;
     return cast(out, mul(centered, cast('f32', s.at(p))));
   })];
 };

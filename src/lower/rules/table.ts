@@ -6,6 +6,7 @@ import { ELEMENTWISE_RULES } from './elementwise.ts';
 import { GATHER_RULES } from './gather.ts';
 import { MATMUL_RULES } from './matmul.ts';
 import { MOVEMENT_RULES } from './movement.ts';
+import { MX_RULES } from './mx.ts';
 import { NORM_RULES } from './norm.ts';
 import { POOL_RULES } from './pool.ts';
 import { QUANT_RULES } from './quant.ts';
@@ -23,9 +24,15 @@ export const RULES: Readonly<Record<string, Rule>> = {
   ...NORM_RULES,
   ...REDUCE_RULES,
   ...QUANT_RULES,
+  ...MX_RULES, // custom-domain ops are keyed `domain::Op`
   Conv: convRule,
   ConvTranspose: convTransposeRule,
 };
+
+/** The compute rule of an op; custom-domain ops (com.tscc MX ops) are keyed `domain::Op`. */
+export function ruleOf(domain: string | undefined, op: string): Rule | undefined {
+  return !domain || domain === 'ai.onnx' ? RULES[op] : RULES[`${domain}::${op}`];
+}
 
 /** Ops the reference runtime executes that have no compute rule, and why. */
 export const NOT_LOWERED: Readonly<Record<string, string>> = {

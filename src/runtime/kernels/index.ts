@@ -6,5 +6,6 @@ import './tensor.ts';
 import './reduce.ts';
 import './rnn.ts';
 import './quant.ts';
+import './mx.ts';
 import './control.ts';
 import './fused.ts';

@@ -6,4 +6,5 @@ import './tensor.ts';
 import './reduce.ts';
 import './rnn.ts';
 import './quant.ts';
+import './mx.ts';
 import './control.ts';

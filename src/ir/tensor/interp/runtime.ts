@@ -3,6 +3,7 @@
 // integers and floor semantics for negative operands.
 import { type DType, type TypedArray, allocArray } from '../../graph/dtype.ts';
 import { bf16BitsToF32, f16BitsToF32, f32ToBf16Bits, f32ToF16Bits } from '../../../util/float16.ts';
+import { decodeF8, encodeF8 } from '../../../util/float8.ts';
 import { erf } from '../../../util/erf.ts';
 import { ModelError } from '../../../util/errors.ts';
 import { poison } from './values.ts';
@@ -20,6 +21,10 @@ function table(decode: (bits: number) => number): Float32Array {
 const H16 = table(f16BitsToF32);
 const BF16 = table(bf16BitsToF32);
 
+/** Decoded values of every 8-bit float pattern. */
+const F8E4M3 = Float32Array.from({ length: 256 }, (_, b) => decodeF8(b, 'f8e4m3'));
+const F8E5M2 = Float32Array.from({ length: 256 }, (_, b) => decodeF8(b, 'f8e5m2'));
+
 const trunc64 = (x: number): number => (Number.isFinite(x) ? Math.trunc(x) : 0);
 
 export const rt = {
@@ -28,6 +33,14 @@ export const rt = {
   BF16,
   toF16: f32ToF16Bits,
   toBF16: f32ToBf16Bits,
+  F8E4M3,
+  F8E5M2,
+  /**
+   * Stores and casts into 8-bit floats round to nearest even without saturating (overflow gives
+   * NaN in e4m3fn, ±Inf in e5m2): saturation, where an op wants it, is explicit in the IR.
+   */
+  toF8E4M3: (x: number): number => encodeF8(x, 'f8e4m3', false),
+  toF8E5M2: (x: number): number => encodeF8(x, 'f8e5m2', false),
   trunc64,
   toI64: (x: number): bigint => BigInt.asIntN(64, BigInt(trunc64(x))),
   toU64: (x: number): bigint => BigInt.asUintN(64, BigInt(trunc64(x))),

@@ -6,12 +6,11 @@
 import { type DType, isFloat } from '../../graph/dtype.ts';
 import { UnsupportedError } from '../../../util/errors.ts';
 
-/** Throws for types the interpreter cannot execute (8-bit floats have no codec in the IR layer). */
+/** Throws for types the interpreter cannot execute (every graph dtype now has a codec here). */
 export function checkSupported(dtype: DType, what: string): void {
-  if (dtype === 'f8e4m3' || dtype === 'f8e5m2') {
-    throw new UnsupportedError(`tensor IR interpreter: ${what} has type ${dtype}, which it cannot execute`);
-  }
+  if (!SUPPORTED.has(dtype)) throw new UnsupportedError(`tensor IR interpreter: ${what} has type ${dtype}, which it cannot execute`);
 }
+const SUPPORTED = new Set<DType>(['f32', 'f64', 'f16', 'bf16', 'f8e4m3', 'f8e5m2', 'i64', 'i32', 'i16', 'i8', 'u64', 'u32', 'u16', 'u8', 'i4', 'u4', 'bool']);
 
 /** JS text that wraps the integer-valued text `x` into the range of `dtype` (identity for floats). */
 export function wrap(dtype: DType, x: string): string {
@@ -47,6 +46,8 @@ export function convert(dtype: DType, x: string): string {
     case 'f64': return `(${x})`;
     case 'f16': return `H16[toF16(${x})]`;
     case 'bf16': return `BF16[toBF16(${x})]`;
+    case 'f8e4m3': return `F8E4M3[toF8E4M3(${x})]`;
+    case 'f8e5m2': return `F8E5M2[toF8E5M2(${x})]`;
     // `|`, `&`, `<<` and `>>>` apply ToInt32/ToUint32 first: truncation toward zero, NaN and ±inf to 0.
     default: return wrap(dtype, x);
   }
@@ -57,6 +58,8 @@ export function fromStorage(dtype: DType, raw: string): string {
   switch (dtype) {
     case 'f16': return `H16[${raw}]`;
     case 'bf16': return `BF16[${raw}]`;
+    case 'f8e4m3': return `F8E4M3[${raw}]`;
+    case 'f8e5m2': return `F8E5M2[${raw}]`;
     case 'i64': case 'u64': return `Number(${raw})`;
     default: return raw;
   }
@@ -67,6 +70,8 @@ export function toStorage(dtype: DType, v: string): string {
   switch (dtype) {
     case 'f16': return `toF16(${v})`;
     case 'bf16': return `toBF16(${v})`;
+    case 'f8e4m3': return `toF8E4M3(${v})`;
+    case 'f8e5m2': return `toF8E5M2(${v})`;
     case 'i64': return `toI64(${v})`;
     case 'u64': return `toU64(${v})`;
     default: return v; // typed-array assignment does the rest (f32 rounding, integer wrap)
@@ -83,6 +88,7 @@ export function poison(dtype: DType): number | bigint {
     case 'f32': case 'f64': return NaN;
     case 'f16': return 0x7e00;
     case 'bf16': return 0x7fc0;
+    case 'f8e4m3': case 'f8e5m2': return 0x7f; // NaN in both
     case 'i64': return -(2n ** 63n);
     case 'u64': return 2n ** 64n - 1n;
     case 'i32': return -(2 ** 31);
