@@ -95,6 +95,14 @@ export function validateCommand(c: Command, cfg: PimConfig, where: string): void
 /** The bank mask travels in the record's address word: no command has both. */
 const usesMask = (op: Op): boolean => (OPCODES[op].fields as readonly Field[]).includes('mask');
 
+/** Header format byte: index in this list. */
+const FORMAT_IDS: readonly PimFormat[] = ['fp16', 'bf16', 'int8'];
+
+/** A stream runs in one of its preset's PU formats. */
+function checkFormat(fmt: PimFormat, preset: string, where: string): void {
+  if (!PRESETS[preset].formats.includes(fmt)) throw new PimError('PIM_FIELD', `${where}: format ${fmt} is not a mode of the ${preset} PU (${PRESETS[preset].formats.join(', ')})`);
+}
+
 export function encodeStream(s: Stream): Uint8Array {
   const cfg = PRESETS[s.preset];
   if (!cfg) throw new PimError('PIM_MAGIC', `unknown preset "${s.preset}"`);
@@ -102,7 +110,8 @@ export function encodeStream(s: Stream): Uint8Array {
   const dv = new DataView(out.buffer);
   dv.setUint32(0, MAGIC, true);
   dv.setUint8(4, VERSION);
-  dv.setUint8(5, s.fmt === 'fp16' ? 0 : 1);
+  checkFormat(s.fmt, s.preset, 'stream');
+  dv.setUint8(5, FORMAT_IDS.indexOf(s.fmt));
   dv.setUint8(6, PRESET_IDS.indexOf(s.preset));
   dv.setUint16(8, s.pc, true);
   dv.setUint32(12, s.commands.length, true);
@@ -126,8 +135,9 @@ export function decodeStream(bytes: Uint8Array): Stream {
   if (dv.getUint8(4) !== VERSION) throw new PimError('PIM_MAGIC', `stream version ${dv.getUint8(4)} (this tscc reads ${VERSION})`);
   const fmtId = dv.getUint8(5);
   const preset = PRESET_IDS[dv.getUint8(6)];
-  if (fmtId > 1) throw new PimError('PIM_FIELD', `header: data format ${fmtId} (0 fp16, 1 bf16)`);
+  if (fmtId >= FORMAT_IDS.length) throw new PimError('PIM_FIELD', `header: data format ${fmtId} (0 fp16, 1 bf16, 2 int8)`);
   if (!preset) throw new PimError('PIM_FIELD', `header: preset id ${dv.getUint8(6)} (0..${PRESET_IDS.length - 1})`);
+  checkFormat(FORMAT_IDS[fmtId], preset, 'header');
   if (dv.getUint8(7) !== 0 || dv.getUint16(10, true) !== 0) throw new PimError('PIM_FIELD', 'header: reserved bytes must be zero');
   const cfg = PRESETS[preset];
   const pc = dv.getUint16(8, true);
@@ -150,7 +160,7 @@ export function decodeStream(bytes: Uint8Array): Stream {
     validateCommand(c, cfg, `command ${i}`);
     commands.push(c);
   }
-  return { preset, fmt: fmtId === 0 ? 'fp16' : 'bf16', pc, commands };
+  return { preset, fmt: FORMAT_IDS[fmtId], pc, commands };
 }
 
 export function commandText(c: Command): string {
@@ -165,10 +175,11 @@ export function printStream(s: Stream): string {
 export function parseStream(text: string): Stream {
   const lines = text.split('\n').map((l, i) => ({ n: i + 1, t: l.replace(/#.*/, '').trim() })).filter((l) => l.t !== '');
   const head = lines.shift();
-  const m = head && /^\.stream preset=(\S+) fmt=(fp16|bf16) pc=(\d+)$/.exec(head.t);
-  if (!m) throw new PimError('PIM_SYNTAX', `line ${head?.n ?? 1}: expected ".stream preset=P fmt=fp16|bf16 pc=N"`);
+  const m = head && /^\.stream preset=(\S+) fmt=(fp16|bf16|int8) pc=(\d+)$/.exec(head.t);
+  if (!m) throw new PimError('PIM_SYNTAX', `line ${head?.n ?? 1}: expected ".stream preset=P fmt=fp16|bf16|int8 pc=N"`);
   const cfg = PRESETS[m[1]];
   if (!cfg) throw new PimError('PIM_FIELD', `line ${head!.n}: unknown preset "${m[1]}"`);
+  checkFormat(m[2] as PimFormat, m[1], `line ${head!.n}`);
   const pc = Number(m[3]);
   if (pc >= cfg.channels * cfg.pseudoChannels) throw new PimError('PIM_FIELD', `line ${head!.n}: pseudo-channel ${pc} does not exist on ${m[1]}`);
   const commands = lines.map(({ n, t }) => parseLine(t, `line ${n}`, cfg));

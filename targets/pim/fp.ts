@@ -1,23 +1,30 @@
 // The PU's number formats. Operands are 16-bit (fp16 or bf16) bit patterns; products of two of them
 // are exact in fp32 (11+11 or 8+8 significant bits), sums are rounded to fp32 (accumulate) or, for
 // element-wise results written back to a bank, rounded once, to nearest even, into the 16-bit format.
+// The int8 mode (presets whose PU has it, COMMANDS.md) multiplies 32 signed 8-bit bank bytes by 32
+// unsigned 8-bit global-buffer bytes; products and their sum are exact integers, accumulated in int32.
 import { bf16BitsToF32, f16BitsToF32, f32ToBf16Bits, f32ToF16Bits } from '../../src/util/float16.ts';
 
-export type PimFormat = 'fp16' | 'bf16';
-export const FORMATS: readonly PimFormat[] = ['fp16', 'bf16'];
+/** The 16-bit floating formats of the PU's multiplier array. */
+export type Pim16 = 'fp16' | 'bf16';
+/** Every format a stream may run in. */
+export type PimFormat = Pim16 | 'int8';
+/** The formats a `--target pim:…:FMT` variant may name (float nodes run in one of them). */
+export const FORMATS: readonly Pim16[] = ['fp16', 'bf16'];
+export const is16 = (f: PimFormat): f is Pim16 => f !== 'int8';
 
 // Decoding tables: all 65,536 bit patterns of each format.
-const TABLES: Record<PimFormat, Float32Array> = {
+const TABLES: Record<Pim16, Float32Array> = {
   fp16: Float32Array.from({ length: 65536 }, (_, h) => f16BitsToF32(h)),
   bf16: Float32Array.from({ length: 65536 }, (_, h) => bf16BitsToF32(h)),
 };
 
-export function decode16(fmt: PimFormat, bits: number): number {
+export function decode16(fmt: Pim16, bits: number): number {
   return TABLES[fmt][bits];
 }
 
 /** Rounds a double (an exact sum or product of two 16-bit values) straight into the format: one rounding. */
-export function encode16(fmt: PimFormat, x: number): number {
+export function encode16(fmt: Pim16, x: number): number {
   // A value already in fp32 is rounded once by the bit conversion itself.
   if (!Number.isFinite(x) || x === 0 || Math.fround(x) === x) return fmt === 'fp16' ? f32ToF16Bits(x) : f32ToBf16Bits(x);
   const [bits, minExp] = fmt === 'fp16' ? [11, -14] : [8, -126];
@@ -32,7 +39,7 @@ export function encode16(fmt: PimFormat, x: number): number {
 
 /** The PU's dot product of one column access: 16 exact products, a pairwise fp32 adder tree. */
 const scratch = new Float64Array(64);
-export function laneDot(fmt: PimFormat, a: Uint16Array, ai: number, b: Uint16Array, bi: number, lanes: number): number {
+export function laneDot(fmt: Pim16, a: Uint16Array, ai: number, b: Uint16Array, bi: number, lanes: number): number {
   const v = scratch, t = TABLES[fmt];
   for (let l = 0; l < lanes; l++) v[l] = Math.fround(t[a[ai + l]] * t[b[bi + l]]);
   for (let w = lanes; w > 1; w >>= 1) {
@@ -42,7 +49,7 @@ export function laneDot(fmt: PimFormat, a: Uint16Array, ai: number, b: Uint16Arr
 }
 
 /** Converts fp32 values to 16-bit patterns in bulk (the same rounding as encode16, minus call overhead). */
-export function encodeArray(fmt: PimFormat, src: Float32Array): Uint16Array {
+export function encodeArray(fmt: Pim16, src: Float32Array): Uint16Array {
   const u = new Uint32Array(src.buffer, src.byteOffset, src.length);
   const out = new Uint16Array(src.length);
   for (let i = 0; i < src.length; i++) {
@@ -59,4 +66,18 @@ export function encodeArray(fmt: PimFormat, src: Float32Array): Uint16Array {
     out[i] = h;
   }
   return out;
+}
+
+/**
+ * The int8 mode's dot product of one column access: `words` 16-bit words hold 2 × words bytes, byte 2w
+ * in the low half (little-endian, as the pins deliver them). Bank bytes are signed (weights), global-
+ * buffer bytes unsigned (activations with their zero point, folded on the host). Exact: |sum| < 2^21.
+ */
+export function laneDotInt8(bank: Uint16Array, ai: number, gb: Uint16Array, bi: number, words: number): number {
+  let s = 0;
+  for (let w = 0; w < words; w++) {
+    const a = bank[ai + w], b = gb[bi + w];
+    s += (((a & 0xff) << 24) >> 24) * (b & 0xff) + ((a << 16) >> 24) * (b >>> 8);
+  }
+  return s;
 }

@@ -1,6 +1,8 @@
 // The PIM target: `--target pim[:hbm3|hbm2|aim][:fp16|bf16]`. MatMul/Gemm with few rows (GEMV,
 // batched GEMV, attention decode) and element-wise Add/Mul become per-pseudo-channel command streams;
-// the runner executes them on the timing-checked simulator in sim/. See DESIGN.md and COMMANDS.md.
+// the runner executes them on the timing-checked simulator in sim/. Quantized groups (--quantize) run
+// in int8, fp16 or bf16 where the preset's PU has it, else in a 16-bit format it has (the kernel report
+// says which). See DESIGN.md and COMMANDS.md.
 import { Tensor } from '../../src/ir/graph/tensor.ts';
 import type { Node } from '../../src/ir/graph/graph.ts';
 import type { TensorMap } from '../../src/runtime/interpreter.ts';
@@ -10,22 +12,30 @@ import { compileKernel, runKernel, type Program } from './codegen/program.ts';
 import { gemvProblems, pimSupports } from './codegen/ops.ts';
 import { gemvSpace, parseGemvSchedule, type GemvSchedule } from './layout.ts';
 import { decodeKernel, encodeKernel, printKernel } from './container.ts';
-import { FORMATS, type PimFormat } from './fp.ts';
+import { FORMATS, is16, type Pim16 } from './fp.ts';
+import { matchQdqGemv, precisionLabel } from './codegen/qdq.ts';
 import { getPreset, type PimConfig } from './presets.ts';
 import { BankArray } from './sim/functional.ts';
 import { streamStats } from './sim/run.ts';
 
 interface Payload { readonly cfg: PimConfig; readonly plan: ModulePlan; readonly programs: readonly Program[] }
 
-export function parseVariant(variant: string | undefined): { cfg: PimConfig; fmt: PimFormat } {
+/**
+ * The preset and the 16-bit format float nodes run in: the one named if the preset's PU has it, else
+ * its default (`asked` and `note` then say what was substituted: `pim:aim:fp16` runs bf16).
+ */
+export function parseVariant(variant: string | undefined): { cfg: PimConfig; fmt: Pim16; asked?: Pim16; note?: string } {
   const parts = (variant ?? '').split(':').filter((p) => p !== '');
-  let preset: string | undefined, fmt: PimFormat = 'fp16';
+  let preset: string | undefined, asked: Pim16 | undefined;
   for (const p of parts) {
-    if ((FORMATS as readonly string[]).includes(p)) fmt = p as PimFormat;
+    if ((FORMATS as readonly string[]).includes(p)) asked = p as Pim16;
     else if (preset === undefined) preset = p;
     else throw new UsageError(`--target pim:${variant}: unexpected "${p}" (pim[:hbm3|hbm2|aim][:fp16|bf16])`);
   }
-  return { cfg: getPreset(preset), fmt };
+  const cfg = getPreset(preset);
+  const native = cfg.formats.filter(is16);
+  if (!asked || native.includes(asked)) return { cfg, fmt: asked ?? native[0] };
+  return { cfg, fmt: native[0], asked, note: `the ${cfg.name} PU has no ${asked}` };
 }
 
 /** The PIM target plus its schedule space: what the tuner searches, per kernel. */
@@ -42,7 +52,7 @@ export interface PimTargetOptions {
 export const createTarget: TargetFactory = (variant) => createPimTarget(variant);
 
 export function createPimTarget(variant: string | undefined, opts: PimTargetOptions = {}): PimTarget {
-  const { cfg, fmt } = parseVariant(variant);
+  const { cfg, fmt, asked, note } = parseVariant(variant);
   const ms = (cycles: number) => (cycles * cfg.tCKns) / 1e6;
   const target: PimTarget = {
     name: 'pim',
@@ -50,9 +60,12 @@ export function createPimTarget(variant: string | undefined, opts: PimTargetOpti
     fingerprint: () => JSON.stringify({ target: 'pim', cfg, fmt, schedules: opts.schedules ?? {} }),
     supports: (node: Node) => pimSupports(node, cfg),
     scheduleSpace(node: Node): GemvSchedule[] {
-      if (node.op !== 'MatMul' && node.op !== 'Gemm') return [];
-      const probs = gemvProblems(node);
-      return typeof probs === 'string' || probs.length === 0 ? [] : gemvSpace(cfg, probs[0], probs.length);
+      const q = node.body ? matchQdqGemv(node) : undefined;
+      const compute = q && typeof q !== 'string' ? q.compute : node;
+      if (compute.op !== 'MatMul' && compute.op !== 'Gemm') return [];
+      const probs = gemvProblems(compute);
+      const int8 = q && typeof q !== 'string' && q.int8 && cfg.formats.includes('int8');
+      return typeof probs === 'string' || probs.length === 0 ? [] : gemvSpace(cfg, probs[0], probs.length, int8 ? 'int8' : fmt);
     },
     // The PIM schedule (layout + command order, layout.ts) is chosen in compile(); no loop steps.
     defaultSchedule: () => [],
@@ -64,14 +77,17 @@ export function createPimTarget(variant: string | undefined, opts: PimTargetOpti
       for (const k of plan.kernels) {
         // An explicit override first, else a tuned record (`compile --db`: KernelPlan.config, src/tune/pim).
         const schedule = opts.schedules?.[k.name] ?? (k.config !== undefined ? (k.config as GemvSchedule) : undefined);
-        const prog = compileKernel(cfg, k.node, k.name, { fmt, rowBase, schedule: schedule && parseGemvSchedule(schedule) });
+        const prog = compileKernel(cfg, k.node, k.name, { fmt, ...(asked ? { requested: asked, note } : {}), rowBase, schedule: schedule && parseGemvSchedule(schedule) });
         rowBase += prog.rowsUsed;
         programs.push(prog);
         files.set(`pim/${k.name}.pim`, encodeKernel(prog.streams));
         files.set(`pim/${k.name}.txt`, printKernel(prog.streams));
         const stats = streamStats(cfg, prog.streams, prog.cycles);
-        files.set(`pim/${k.name}.json`, JSON.stringify({ op: prog.op, fmt, stats, gemv: prog.gemv, eltwise: prog.eltwise, hostBytes: prog.hostBytes }, null, 1) + '\n');
-        kernels.push({ name: k.name, ops: [k.node.name], target: `pim:${cfg.name}`, precision: fmt, cycles: prog.cycles, latencyMs: ms(prog.cycles), tuned: k.tuned });
+        const precision = { ran: prog.fmt, requested: prog.requested, ...(prog.note ? { substituted: prog.note } : {}) };
+        const gemv = prog.gemv?.map(({ problem, layout, host }) => ({ problem, layout, host }));
+        files.set(`pim/${k.name}.json`, JSON.stringify({ op: prog.op, fmt: prog.fmt, precision, stats, gemv, eltwise: prog.eltwise, hostBytes: prog.hostBytes }, null, 1) + '\n');
+        const ops = k.node.body ? k.node.body.nodes.map((m) => m.name) : [k.node.name];
+        kernels.push({ name: k.name, ops, target: `pim:${cfg.name}`, precision: precisionLabel(prog.fmt, prog.requested, prog.note, prog.qdq), cycles: prog.cycles, latencyMs: ms(prog.cycles), tuned: k.tuned });
       }
       const cycles = programs.reduce((s, p) => s + p.cycles, 0);
       files.set('pim/config.json', JSON.stringify(cfg, null, 1) + '\n');
@@ -103,7 +119,8 @@ export function createPimTarget(variant: string | undefined, opts: PimTargetOpti
         if (!t) throw new TargetError(`PIM runner: graph output "${v.name}" was not computed`);
         outputs[v.name] = t;
       }
-      return { outputs, cycles, ms: ms(cycles), how: `PIM simulator (${cfg.name}, ${fmt}, timing-checked)` };
+      const fmts = [...new Set(programs.map((p) => p.fmt))].join('/') || fmt;
+      return { outputs, cycles, ms: ms(cycles), how: `PIM simulator (${cfg.name}, ${fmts}, timing-checked)` };
     },
   };
   return target;

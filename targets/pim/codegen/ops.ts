@@ -1,11 +1,14 @@
 // Which graph nodes PIM runs, and how each becomes GEMV problems or an element-wise job. MatMul and
 // Gemm become one GEMV per batch index (the second operand is the matrix resident in the banks: a
 // weight, or a K/V cache for attention decode); Add and Mul become element-wise jobs (broadcast is a
-// gather on the host side). Everything else is left to other targets.
+// gather on the host side). A quantized group (a Fused node: QDQ around one MatMul/Gemm, qdq.ts) runs
+// its MatMul/Gemm here too. Everything else is left to other targets.
 import type { Node } from '../../../src/ir/graph/graph.ts';
 import type { Support } from '../../target.ts';
 import type { GemvProblem, Strided } from '../layout.ts';
+import { is16 } from '../fp.ts';
 import type { PimConfig } from '../presets.ts';
+import { matchQdqGemv } from './qdq.ts';
 
 export const PIM_OPS = ['MatMul', 'Gemm', 'Add', 'Mul'];
 const FLOAT = ['f32', 'f16', 'bf16'];
@@ -14,7 +17,7 @@ const shapeOf = (v: { type: { shape: readonly (number | string)[] } }): number[]
   v.type.shape.every((d) => typeof d === 'number') ? (v.type.shape as number[]) : undefined;
 
 export function pimSupports(node: Node, cfg: PimConfig): Support {
-  if (node.body) return { ok: false, reason: 'fused nodes are not mapped to PIM commands' };
+  if (node.body) return quantizedSupports(node, cfg);
   if (!PIM_OPS.includes(node.op) || (node.domain ?? '') !== '') {
     return { ok: false, reason: `PIM runs only ${PIM_OPS.join(', ')} (GEMV, batched GEMV, attention decode, element-wise); place ${node.op} on another target` };
   }
@@ -31,7 +34,24 @@ export function pimSupports(node: Node, cfg: PimConfig): Support {
       return { ok: false, reason: `M = ${M} rows: PIM runs GEMV and batched GEMV with M ≤ ${cfg.accumulators} (the PU's accumulators)` };
     }
   }
-  return { ok: true, precisions: ['fp16', 'bf16'] };
+  // int8 (given as QDQ around the node): GEMVs only; element-wise ops stay 16-bit.
+  const int8 = node.op === 'MatMul' || node.op === 'Gemm';
+  return { ok: true, precisions: cfg.formats.filter((f) => is16(f) || int8) };
+}
+
+/** A Fused node: only the quantizer's QDQ form around one GEMV-shaped MatMul/Gemm. */
+function quantizedSupports(node: Node, cfg: PimConfig): Support {
+  const q = matchQdqGemv(node);
+  if (typeof q === 'string') return { ok: false, reason: q === 'not a fused node' ? q : `${q} (fused nodes are not mapped to PIM commands otherwise)` };
+  const c = q.compute;
+  for (const v of [...c.inputs, ...c.outputs]) if (v && !shapeOf(v)) return { ok: false, reason: `"${v.name}" has a symbolic shape; bind it with --shape` };
+  const probs = gemvProblems(c);
+  if (typeof probs === 'string') return { ok: false, reason: probs };
+  const M = probs[0]?.M ?? 1;
+  if (M > cfg.accumulators) return { ok: false, reason: `M = ${M} rows: PIM runs GEMV and batched GEMV with M ≤ ${cfg.accumulators} (the PU's accumulators)` };
+  // What it can run: int8 natively where the PU has the mode and the body is the int8 pattern; any
+  // other precision runs in a 16-bit format (the kernel report says which).
+  return { ok: true, precisions: cfg.formats.filter((f) => is16(f) || !q.int8Why) };
 }
 
 /** The node's GEMVs, or why it has none (a message). */

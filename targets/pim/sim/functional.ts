@@ -1,10 +1,12 @@
 // The functional model of one pseudo-channel: bank arrays (rows materialized on first touch), open
 // rows, the PUs' fp32 accumulators, the global buffer, and the host memory the pins connect to.
 // Arithmetic is the PU's (fp.ts): exact 16-bit products, an fp32 adder tree, fp32 accumulation;
-// element-wise results are rounded once into the 16-bit format and written back to the bank.
+// element-wise results are rounded once into the 16-bit format and written back to the bank. An int8
+// stream (COMMANDS.md) MACs 32 s8 bank bytes by 32 u8 buffer bytes into int32 accumulators and has no
+// element-wise or SETACC commands.
 import type { Command } from '../commands.ts';
 import { PimError } from '../errors.ts';
-import { decode16, encode16, laneDot, type PimFormat } from '../fp.ts';
+import { decode16, encode16, laneDot, laneDotInt8, type Pim16, type PimFormat } from '../fp.ts';
 import { banksPerPc, type PimConfig } from '../presets.ts';
 import { maskBanks } from './timing.ts';
 
@@ -25,6 +27,8 @@ export class BankArray {
 export class PcState {
   readonly open: Int32Array;
   readonly acc: Float32Array;
+  /** The int8 mode's view of the same registers. */
+  readonly iacc: Int32Array;
   readonly gb: Uint16Array;
   private readonly nb: number;
   private readonly all: readonly number[];
@@ -33,6 +37,7 @@ export class PcState {
     this.all = Array.from({ length: this.nb }, (_, b) => b);
     this.open = new Int32Array(this.nb).fill(-1);
     this.acc = new Float32Array(this.nb * cfg.accumulators);
+    this.iacc = new Int32Array(this.nb * cfg.accumulators);
     this.gb = new Uint16Array(cfg.gbSlots * cfg.lanes);
   }
 
@@ -44,7 +49,7 @@ export class PcState {
       return this.mem.row(b, this.open[b]);
     };
     const hostSpan = (bytes: number) => { if (c.addr + bytes > this.host.byteLength) bad(`host address ${c.addr}+${bytes} is beyond the ${this.host.byteLength}-byte host buffer`); };
-    const all = this.all;
+    const all = this.all, int8 = this.fmt === 'int8';
     switch (c.op) {
       case 'ACT': case 'ACTAB': case 'ACTMB':
         for (const b of c.op === 'ACT' ? [c.bank] : c.op === 'ACTMB' ? maskBanks(c.mask, this.nb) : all) { if (this.open[b] >= 0) bad(`bank ${b} already has row ${this.open[b]} open`); this.open[b] = c.row; }
@@ -60,26 +65,33 @@ export class PcState {
       case 'MAC': case 'MACAB': case 'MACMB':
         for (const b of c.op === 'MAC' ? [c.bank] : c.op === 'MACMB' ? maskBanks(c.mask, this.nb) : all) {
           const k = b * this.cfg.accumulators + c.acc;
-          this.acc[k] = Math.fround(this.acc[k] + laneDot(this.fmt, openRow(b), c.col * L, this.gb, c.slot * L, L));
+          if (int8) this.iacc[k] = (this.iacc[k] + laneDotInt8(openRow(b), c.col * L, this.gb, c.slot * L, L)) | 0; // int32 wraps
+          else this.acc[k] = Math.fround(this.acc[k] + laneDot(this.fmt as Pim16, openRow(b), c.col * L, this.gb, c.slot * L, L));
         }
         return;
       case 'ADDAB': case 'MULAB':
+        if (int8) bad('element-wise commands need a 16-bit format (this stream is int8)');
         for (const b of all) {
           const r = openRow(b);
           for (let l = 0; l < L; l++) {
-            const x = decode16(this.fmt, r[c.col * L + l]), y = decode16(this.fmt, r[c.col2 * L + l]);
-            r[c.col * L + l] = encode16(this.fmt, c.op === 'ADDAB' ? x + y : x * y);
+            const f = this.fmt as Pim16, x = decode16(f, r[c.col * L + l]), y = decode16(f, r[c.col2 * L + l]);
+            r[c.col * L + l] = encode16(f, c.op === 'ADDAB' ? x + y : x * y);
           }
         }
         return;
-      case 'CLRACC': for (const b of all) this.acc[b * this.cfg.accumulators + c.acc] = 0; return;
+      case 'CLRACC': for (const b of all) { const k = b * this.cfg.accumulators + c.acc; this.acc[k] = 0; this.iacc[k] = 0; } return;
       case 'SETACC':
+        if (int8) bad('SETACC loads 16-bit values; an int8 stream starts from CLRACC (the host adds int32 offsets at read-out)');
         hostSpan(2 * this.nb);
-        for (const b of all) this.acc[b * this.cfg.accumulators + c.acc] = decode16(this.fmt, this.host.getUint16(c.addr + 2 * b, true));
+        for (const b of all) this.acc[b * this.cfg.accumulators + c.acc] = decode16(this.fmt as Pim16, this.host.getUint16(c.addr + 2 * b, true));
         return;
       case 'RDACC':
         hostSpan(4 * this.nb);
-        for (const b of all) this.host.setFloat32(c.addr + 4 * b, this.acc[b * this.cfg.accumulators + c.acc], true);
+        for (const b of all) {
+          const k = b * this.cfg.accumulators + c.acc;
+          if (int8) this.host.setInt32(c.addr + 4 * b, this.iacc[k], true);
+          else this.host.setFloat32(c.addr + 4 * b, this.acc[k], true);
+        }
         return;
       case 'SYNC': return;
     }

@@ -11,7 +11,7 @@ import { simulate } from '../../../targets/pim/sim/run.ts';
 const HBM3 = getPreset('hbm3');
 const head = '.stream preset=hbm3 fmt=fp16 pc=0\n';
 const run = (text: string, cfg: PimConfig = HBM3, host = new DataView(new ArrayBuffer(4096)), mem = new BankArray(cfg)) =>
-  ({ stats: simulate(cfg, [parseStream(head.replace('hbm3', cfg.name) + text)], () => mem, host), host, mem });
+  ({ stats: simulate(cfg, [parseStream(head.replace('hbm3', cfg.name).replace('fp16', cfg.formats[0]) + text)], () => mem, host), host, mem });
 
 function violation(text: string, cfg?: PimConfig): string {
   try { run(text, cfg); } catch (e) {
