@@ -3,7 +3,9 @@
 // (--only: just the workloads whose name contains TEXT, case-insensitive, e.g. --only conv)
 //
 // Both are timed by wall clock around one inference (upload, all dispatches, read-back), median
-// of several runs after a warm-up; tscc's GPU time from timestamp queries is printed as well.
+// of several runs after a warm-up; tscc's GPU time from timestamp queries is printed as well. On a
+// CPU WebGPU (SwiftShader) the process CPU time of a run (all threads) is printed too: on a shared,
+// loaded machine it varies far less than wall time, so its ratio is the steadier comparison.
 // onnxruntime-web (JSEP WebGPU build, ort.mjs) runs through the two shims of shared/PEERS.md.
 import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
@@ -40,6 +42,12 @@ function workloads(): Workload[] {
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
+/** Process CPU time (user + system, all threads) since `c0`, in ms. */
+function cpuMs(c0: NodeJS.CpuUsage): number {
+  const d = process.cpuUsage(c0);
+  return (d.user + d.system) / 1000;
+}
+
 function inputsFor(w: Workload): Record<string, Float32Array> {
   const g = loadOnnxBytes(w.bytes, { shapes: w.shapes }).graph;
   return Object.fromEntries(g.inputs.map((v, i) => [v.name, randomTensor('f32', v.type.shape as number[], 11 + i).data as Float32Array]));
@@ -53,16 +61,19 @@ async function timeTscc(w: Workload, inputs: Record<string, Float32Array>) {
   const s = await createSession(gpu, built.plan, built.weights.slice().buffer, built.shaderCode);
   await s.run(inputs);
   const wall: number[] = [];
+  const cpu: number[] = [];
   const gpuMs: number[] = [];
   for (let i = 0; i < w.runs; i++) {
     const t0 = performance.now();
+    const c0 = process.cpuUsage();
     await s.run(inputs);
+    cpu.push(cpuMs(c0));
     wall.push(performance.now() - t0);
     await s.run(inputs, { timing: true });
     if (s.lastTiming) gpuMs.push(s.lastTiming.totalMs);
   }
   s.destroy();
-  return { wall: median(wall), gpu: gpuMs.length ? median(gpuMs) : NaN, profile: profile.kind, dispatches: built.plan.dispatches.length };
+  return { wall: median(wall), cpu: median(cpu), gpu: gpuMs.length ? median(gpuMs) : NaN, profile: profile.kind, dispatches: built.plan.dispatches.length };
 }
 
 type Ort = {
@@ -101,13 +112,16 @@ async function timeOrt(ort: Ort, w: Workload, inputs: Record<string, Float32Arra
   const feeds = Object.fromEntries(g.inputs.map((v) => [v.name, new ort.Tensor('float32', inputs[v.name], v.type.shape as number[])]));
   await s.run(feeds);
   const wall: number[] = [];
+  const cpu: number[] = [];
   for (let i = 0; i < w.runs; i++) {
     const t0 = performance.now();
+    const c0 = process.cpuUsage();
     await s.run(feeds);
+    cpu.push(cpuMs(c0));
     wall.push(performance.now() - t0);
   }
   await s.release();
-  return median(wall);
+  return { wall: median(wall), cpu: median(cpu) };
 }
 
 async function main(): Promise<void> {
@@ -115,13 +129,14 @@ async function main(): Promise<void> {
   const info = adapter.info ?? {};
   console.log(`adapter: ${[info.vendor, info.architecture, info.description].filter(Boolean).join(' ')}`);
   const ort = await ortWeb();
-  const rows: string[][] = [['workload', 'tscc wall ms', 'tscc GPU ms', 'ORT-web WebGPU ms', 'speed-up']];
+  const rows: string[][] = [['workload', 'tscc wall ms', 'tscc GPU ms', 'ORT-web WebGPU ms', 'speed-up', 'tscc CPU ms', 'ORT-web CPU ms', 'CPU ratio']];
   for (const w of workloads()) {
     const inputs = inputsFor(w);
     const t = await timeTscc(w, inputs);
-    let o = NaN;
+    let o = { wall: NaN, cpu: NaN };
     try { o = await timeOrt(ort, w, inputs); } catch (e) { console.error(`${w.name}: onnxruntime-web failed: ${(e as Error).message}`); }
-    rows.push([w.name, t.wall.toFixed(1), t.gpu.toFixed(1), o.toFixed(1), `${(o / t.wall).toFixed(1)}×`]);
+    rows.push([w.name, t.wall.toFixed(1), t.gpu.toFixed(1), o.wall.toFixed(1), `${(o.wall / t.wall).toFixed(1)}×`,
+      t.cpu.toFixed(0), o.cpu.toFixed(0), `${(o.cpu / t.cpu).toFixed(1)}×`]);
     console.log(rows[rows.length - 1].join(' | '), `(profile ${t.profile}, ${t.dispatches} dispatches)`);
   }
   console.log('\n' + rows.map((r) => `| ${r.join(' | ')} |`).join('\n'));

@@ -5,14 +5,19 @@ import type { Buffer } from '../../src/ir/tensor/buffer.ts';
 import { type Expr, Var, add, children as childExprs, int, mul } from '../../src/ir/tensor/expr.ts';
 import type { For, Stmt, ThreadAxis } from '../../src/ir/tensor/stmt.ts';
 import type { Limits } from './limits.ts';
-import { ExprRenderer, HELPERS, bufName, isRegisterFile, nonNegative, registerName, storageType, varName } from './render.ts';
+import { ExprRenderer, HELPERS, PACK, bufName, isRegisterFile, nonNegative, registerName, storageType, varName } from './render.ts';
 import { type Stage, forEachStmt } from './stages.ts';
 
 export interface Binding { readonly buffer: Buffer; readonly write: boolean }
 
+/** Read-only buffers the host copies into one binding (at element offsets) before the dispatch. */
+export interface Pack { readonly members: readonly { readonly buffer: Buffer; readonly offset: number }[]; readonly elems: number }
+
 export interface Shader {
   readonly code: string;
+  /** In binding order; a pack, when there is one, is bound after them. */
   readonly bindings: readonly Binding[];
+  readonly pack?: Pack;
   readonly workgroupSize: readonly [number, number, number];
   readonly dispatch: readonly [number, number, number];
   /** Invocations that do work (for reports). */
@@ -23,20 +28,25 @@ export interface EmitOptions {
   readonly limits: Limits;
   /** Invocations per workgroup for flattened stages. */
   readonly workgroup: number;
+  /** Sums of four i8 products become dot4I8Packed (int8.ts). */
+  readonly dot4?: boolean;
+  /** The device has shader-f16: f16 buffers are stored as f16 (2 bytes). */
+  readonly f16?: boolean;
   /** Loads to hoist into `let`s at the top of straight-line blocks (see tile.ts). */
   readonly hoist?: ReadonlyMap<Stmt, readonly Expr[]>;
 }
 
 export function emitStage(name: string, stage: Stage, opts: EmitOptions): Shader {
-  const bindings = stageBindings(stage.body);
-  if (bindings.length > opts.limits.maxStorageBuffersPerShaderStage) {
-    throw new Error(`wgsl: kernel ${name} needs ${bindings.length} storage buffers, the device allows ${opts.limits.maxStorageBuffersPerShaderStage}`);
-  }
   const nonNeg = new Set<Var>();
   const r = new ExprRenderer(nonNeg);
+  const f16 = opts.f16 ?? false;
+  const { bindings, pack } = packBindings(name, stageBindings(stage.body), opts.limits.maxStorageBuffersPerShaderStage, f16);
+  r.packed = new Map(pack?.members.map((m) => [m.buffer, m.offset]));
+  r.dot4 = opts.dot4 ?? false;
+  r.f16 = f16;
   const shared: string[] = [];
   const lines: string[] = [];
-  const ctx: Ctx = { r, shared, lines, hoist: opts.hoist ?? new Map(), nonNeg };
+  const ctx: Ctx = { r, shared, lines, hoist: opts.hoist ?? new Map(), nonNeg, lets: { n: 0 } };
   let head: string[];
   let wg: [number, number, number];
   let dispatch: [number, number, number];
@@ -64,9 +74,11 @@ export function emitStage(name: string, stage: Stage, opts: EmitOptions): Shader
     emitStmt(ctx, stage.inner, '  ');
   }
   const decls = bindings.map((b, i) =>
-    `@group(0) @binding(${i}) var<storage, ${b.write ? 'read_write' : 'read'}> ${bufName(b.buffer)}: array<${storageType(b.buffer.dtype)}>;`);
+    `@group(0) @binding(${i}) var<storage, ${b.write ? 'read_write' : 'read'}> ${bufName(b.buffer)}: array<${storageType(b.buffer.dtype, f16)}>;`);
+  if (pack) decls.push(`@group(0) @binding(${bindings.length}) var<storage, read> ${PACK}: array<u32>;`);
   const helpers = [...r.helpers].sort().map((h) => HELPERS[h]);
   const code = [
+    ...(f16 ? ['enable f16;'] : []),
     `// ${name}`,
     ...decls, ...shared, ...helpers,
     `@compute @workgroup_size(${wg.join(', ')})`,
@@ -74,7 +86,7 @@ export function emitStage(name: string, stage: Stage, opts: EmitOptions): Shader
     '        @builtin(local_invocation_index) lidx: u32, @builtin(local_invocation_id) lid: vec3<u32>) {',
     ...head, ...lines, '}', '',
   ].join('\n');
-  return { code, bindings, workgroupSize: wg, dispatch, invocations };
+  return { code, bindings, pack, workgroupSize: wg, dispatch, invocations };
 }
 
 /** Splits a count of workgroups over up to three dimensions of at most `max` each. */
@@ -116,16 +128,16 @@ interface Ctx {
   readonly lines: string[];
   readonly hoist: ReadonlyMap<Stmt, readonly Expr[]>;
   readonly nonNeg: Set<Var>;
+  /** Names of hoisted `let`s, numbered per shader. */
+  readonly lets: { n: number };
 }
-
-let hoisted = 0;
 
 function emitStmt(c: Ctx, s: Stmt, ind: string): void {
   const r = (e: Expr) => c.r.render(e);
   const lets = c.hoist.get(s);
   if (lets) {
     for (const e of lets) {
-      const name = `t${hoisted++}`;
+      const name = `t${c.lets.n++}`;
       c.lines.push(`${ind}let ${name} = ${r(e)};`);
       c.r.names.set(e, name);
     }
@@ -146,7 +158,8 @@ function emitStmt(c: Ctx, s: Stmt, ind: string): void {
     case 'store': {
       const value = s.buffer.dtype === 'bool' ? `select(0i, 1i, ${r(s.value)})` : r(s.value);
       if (isRegisterFile(s.buffer)) { c.lines.push(`${ind}${registerName(s.buffer, s.indices)} = ${value};`); break; }
-      c.lines.push(`${ind}${bufName(s.buffer)}[${r(flatten(s.buffer, s.indices))}] = ${value};`);
+      const narrow = c.r.f16 && s.buffer.dtype === 'f16' && s.buffer.scope === 'global';
+      c.lines.push(`${ind}${bufName(s.buffer)}[${r(flatten(s.buffer, s.indices))}] = ${narrow ? `f16(${value})` : value};`);
       break;
     }
     case 'if':
@@ -181,6 +194,23 @@ function flatten(b: Buffer, idx: readonly Expr[]): Expr {
 }
 
 function addMul(acc: Expr, e: Expr, k: number): Expr { return add(acc, mul(e, int(k))); }
+
+/**
+ * A stage touching more buffers than the device binds: its smallest read-only buffers share one
+ * binding, filled by buffer-to-buffer copies before the dispatch (unrolled recurrences and wide
+ * concatenations read dozens of small tensors).
+ */
+function packBindings(name: string, all: Binding[], limit: number, f16: boolean): { bindings: Binding[]; pack?: Pack } {
+  if (all.length <= limit) return { bindings: all };
+  const need = all.length - limit + 1;
+  // The pack holds 4-byte elements: 2-byte f16 storage stays in its own binding.
+  const readOnly = all.filter((b) => !b.write && !(f16 && b.buffer.dtype === 'f16')).sort((x, y) => x.buffer.size - y.buffer.size);
+  if (readOnly.length < need) throw new Error(`wgsl: kernel ${name} writes ${all.length - readOnly.length} buffers and reads ${readOnly.length}; the device binds ${limit}`);
+  const chosen = readOnly.slice(0, need);
+  let elems = 0;
+  const members = chosen.map((b) => { const m = { buffer: b.buffer, offset: elems }; elems += Math.max(1, b.buffer.size); return m; });
+  return { bindings: all.filter((b) => !chosen.includes(b)), pack: { members, elems } };
+}
 
 /** Global buffers a stage reads or writes, in first-use order; local and shared ones are declared inside. */
 function stageBindings(body: Stmt): Binding[] {

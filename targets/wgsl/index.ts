@@ -21,6 +21,26 @@ import { type Built, buildPlan } from './plan.ts';
 import { createSession } from './runtime.js';
 
 const RUNTIME_JS = new URL('./runtime.js', import.meta.url);
+const RECURRENT = new Set(['LSTM', 'GRU', 'RNN']);
+
+/** Data-movement ops whose index arithmetic is costly to recompute. */
+const GATHERS = new Set(['Resize', 'Upsample', 'Concat']);
+const REDUCTIONS = new Set(['Conv', 'ConvTranspose', 'MatMul', 'Gemm']);
+
+/**
+ * A fused group where a convolution or matmul reads a Resize/Concat member: inlined, the gather is
+ * recomputed for every reduction step of every output (PP-OCR det's FPN head: Resize×3 + Concat +
+ * Conv 3×3 was 26 of 29 GPU seconds at 320×320). Refused, the fuse pass runs the members apart.
+ */
+function gatherIntoReduction(members: readonly Node[]): string | undefined {
+  const inside = new Set(members);
+  for (const m of members) {
+    if (!REDUCTIONS.has(m.op)) continue;
+    const src = m.inputs.find((v) => v?.producer && inside.has(v.producer) && GATHERS.has(v.producer.op));
+    if (src) return `a fused ${m.op} reading ${src.producer!.op} would recompute the gather for every reduction step; run apart`;
+  }
+  return undefined;
+}
 
 export interface WgslPayload { readonly built: Built; readonly profile: DeviceProfile }
 
@@ -31,7 +51,7 @@ export const createTarget: TargetFactory = (variant) => {
   return new WgslTarget(variant);
 };
 
-class WgslTarget implements Target {
+export class WgslTarget implements Target {
   readonly name = 'wgsl';
   readonly variant: string;
   constructor(private readonly requested: string | undefined) { this.variant = requested ?? 'auto'; }
@@ -39,8 +59,12 @@ class WgslTarget implements Target {
   fingerprint(): string { return `wgsl:${this.variant}:tscc-${VERSION}`; }
 
   supports(node: Node): Support {
+    // No recurrent kernel: the driver unrolls LSTM/GRU/RNN (decompose-rnn) when this refuses them.
+    if (RECURRENT.has(node.op)) return { ok: false, reason: `${node.op} has no WGSL kernel; it runs unrolled into per-step MatMul and element-wise ops (decompose-rnn)` };
     const why = NOT_LOWERED[node.op];
     if (why && !node.body) return { ok: false, reason: `${node.op} is not lowered to the Tensor IR (${why})` };
+    const gather = node.body && gatherIntoReduction(node.body.nodes);
+    if (gather) return { ok: false, reason: gather };
     return { ok: true, precisions: ['f32'] };
   }
 
@@ -50,7 +74,8 @@ class WgslTarget implements Target {
   async profile(): Promise<DeviceProfile> {
     if (this.requested) return PROFILES[this.requested];
     try {
-      return adapterProfile((await nodeGpu()).adapter);
+      const { gpu, adapter } = await nodeGpu();
+      return adapterProfile(adapter, gpu as { wgslLanguageFeatures?: { has(name: string): boolean } });
     } catch {
       return PROFILES.gpu;
     }
@@ -66,7 +91,7 @@ class WgslTarget implements Target {
     files.set('runtime.js', readFileSync(RUNTIME_JS, 'utf8'));
     return {
       target: 'wgsl', files, latencySource: 'estimated',
-      kernels: built.plan.kernels.map((k) => ({ name: k.name, ops: k.ops, target: 'wgsl', precision: 'f32', tuned: false })),
+      kernels: built.plan.kernels.map((k) => ({ name: k.name, ops: k.ops, target: 'wgsl', precision: k.precision, tuned: k.tuned })),
       payload: { built, profile } satisfies WgslPayload,
     };
   }

@@ -21,6 +21,10 @@ export interface DeviceProfile {
   readonly limits: Limits;
   /** Adapter description, for reports. */
   readonly description: string;
+  /** WGSL's `packed_4x8_integer_dot_product` language feature (dot4I8Packed, pack4xI8). */
+  readonly int8Dot?: boolean;
+  /** The adapter's `shader-f16` feature (`enable f16;`). */
+  readonly f16?: boolean;
 }
 
 /** The limits every WebGPU implementation guarantees (the spec's defaults). */
@@ -40,15 +44,23 @@ export const PROFILES: Readonly<Record<string, DeviceProfile>> = {
 
 interface AdapterLike {
   readonly limits: Record<string, unknown>;
+  readonly features?: { has(name: string): boolean };
   readonly info?: { vendor?: string; architecture?: string; device?: string; description?: string };
 }
 
-/** The profile of a real adapter: its own limits, and 'cpu' when it is a software implementation. */
-export function adapterProfile(adapter: AdapterLike): DeviceProfile {
+/**
+ * The profile of a real adapter: its own limits and features, and 'cpu' when it is a software
+ * implementation. WGSL language features are a property of the `gpu` object (navigator.gpu).
+ */
+export function adapterProfile(adapter: AdapterLike, gpu?: { wgslLanguageFeatures?: { has(name: string): boolean } }): DeviceProfile {
   const limits = Object.fromEntries(Object.keys(DEFAULT_LIMITS).map((k) => [k, Number(adapter.limits[k] ?? DEFAULT_LIMITS[k as keyof Limits])])) as unknown as Limits;
   const info = adapter.info ?? {};
   const text = [info.vendor, info.architecture, info.device, info.description].filter(Boolean).join(' ');
   // Dawn reports SwiftShader as vendor "google", architecture "swiftshader"; lavapipe as "mesa"/"llvmpipe".
   const cpu = /swiftshader|llvmpipe|lavapipe|software/i.test(text) || text === '';
-  return { kind: cpu ? 'cpu' : 'gpu', limits, description: text || 'unknown adapter' };
+  return {
+    kind: cpu ? 'cpu' : 'gpu', limits, description: text || 'unknown adapter',
+    int8Dot: gpu?.wgslLanguageFeatures?.has('packed_4x8_integer_dot_product') ?? false,
+    f16: adapter.features?.has('shader-f16') ?? false,
+  };
 }

@@ -8,6 +8,8 @@ import { isFloat } from '../../src/ir/graph/dtype.ts';
 import type { Tensor } from '../../src/ir/graph/tensor.ts';
 import type { Buffer } from '../../src/ir/tensor/buffer.ts';
 import type { KernelPlan, ModulePlan } from '../target.ts';
+import { TargetError } from '../../src/util/errors.ts';
+import { type WgslConfig, checkConfig, defaultConfig, parseConfig } from './config.ts';
 import { type Shader, emitStage } from './emit.ts';
 import type { DeviceProfile } from './limits.ts';
 import { splitStages } from './stages.ts';
@@ -15,11 +17,15 @@ import { tileStage } from './tile.ts';
 
 export interface PlanBuffer { bytes: number; kind: 'input' | 'output' | 'weight' | 'pool' }
 export interface PlanIo { name: string; dtype: string; shape: number[]; buffer: number }
-export interface PlanDispatch { kernel: number; shader: number; bindings: number[]; workgroups: [number, number, number] }
+/** A buffer-to-buffer copy before a dispatch (bytes), filling a pack of read-only inputs. */
+export interface PlanCopy { src: number; dst: number; dstOffset: number; bytes: number }
+export interface PlanDispatch { kernel: number; shader: number; bindings: number[]; workgroups: [number, number, number]; copies?: PlanCopy[] }
 
 export interface HostPlan {
   format: 'tscc-wgsl-plan';
   version: 1;
+  /** f16 values are stored as 2-byte f16 (the device must have shader-f16; inputs/outputs too). */
+  f16?: boolean;
   weightsFile: string;
   buffers: PlanBuffer[];
   weights: { buffer: number; offset: number; bytes: number }[];
@@ -27,7 +33,8 @@ export interface HostPlan {
   outputs: PlanIo[];
   shaders: string[];
   dispatches: PlanDispatch[];
-  kernels: { name: string; ops: string[] }[];
+  /** Per kernel: the code generator config used (given by the plan when `tuned`, else the default rule's). */
+  kernels: { name: string; ops: string[]; config: WgslConfig; tuned: boolean; precision: string }[];
   /** Bytes of all device buffers together: the peak, since every buffer lives for the session. */
   peakBytes: number;
   /** What the peak would be without reuse. */
@@ -36,9 +43,13 @@ export interface HostPlan {
 
 export interface Built { plan: HostPlan; shaderCode: string[]; weights: Uint8Array }
 
-const bytesOf = (shape: readonly (number | string)[]) => 4 * Math.max(1, shape.reduce<number>((a, d) => a * Number(d), 1));
+const count = (shape: readonly (number | string)[]) => Math.max(1, shape.reduce<number>((a, d) => a * Number(d), 1));
 
 export function buildPlan(mod: ModulePlan, profile: DeviceProfile): Built {
+  // 4 bytes an element, but f16 values take 2 where the device has shader-f16.
+  const f16 = profile.f16 ?? false;
+  const width = (dtype: string) => (f16 && dtype === 'f16' ? 2 : 4);
+  const bytesOf = (v: Value) => width(v.type.dtype) * count(v.type.shape);
   const buffers: PlanBuffer[] = [];
   const weightChunks: Uint8Array[] = [];
   const weights: HostPlan['weights'] = [];
@@ -48,7 +59,7 @@ export function buildPlan(mod: ModulePlan, profile: DeviceProfile): Built {
   const newBuffer = (bytes: number, kind: PlanBuffer['kind']) => { buffers.push({ bytes, kind }); return buffers.length - 1; };
 
   const weightBuffer = (v: Value): number => {
-    const data = deviceBytes(v.constant!);
+    const data = deviceBytes(v.constant!, f16);
     const id = newBuffer(data.byteLength, 'weight');
     weights.push({ buffer: id, offset: weightBytes, bytes: data.byteLength });
     weightChunks.push(data);
@@ -56,7 +67,7 @@ export function buildPlan(mod: ModulePlan, profile: DeviceProfile): Built {
     return id;
   };
   const graph = mod.graph;
-  for (const v of graph.inputs) bufOf.set(v, newBuffer(bytesOf(v.type.shape), 'input'));
+  for (const v of graph.inputs) bufOf.set(v, newBuffer(bytesOf(v), 'input'));
   const graphOutputs = new Set(graph.outputs);
 
   // Last kernel reading each value.
@@ -66,6 +77,8 @@ export function buildPlan(mod: ModulePlan, profile: DeviceProfile): Built {
 
   const shaders: Shader[] = [];
   const dispatches: PlanDispatch[] = [];
+  const configs: WgslConfig[] = [];
+  const dotted = new Set<number>();
   mod.kernels.forEach((k, ki) => {
     const params = new Map<Buffer, number>();
     k.func.inputs.forEach((b, i) => {
@@ -78,22 +91,31 @@ export function buildPlan(mod: ModulePlan, profile: DeviceProfile): Built {
     });
     k.func.outputs.forEach((b, i) => {
       const v = k.outputs[i];
-      const bytes = bytesOf(v.type.shape);
+      const bytes = bytesOf(v);
       unshared += bytes;
       const id = graphOutputs.has(v) ? newBuffer(bytes, 'output') : pool.take(bytes);
       bufOf.set(v, id);
       params.set(b, id);
     });
     const split = splitStages(k.func);
-    const temps = split.temps.map((b) => { unshared += 4 * b.size; const id = pool.take(4 * Math.max(1, b.size)); params.set(b, id); return id; });
-    for (const stage of split.stages) {
-      const tiled = tileStage(stage, profile);
-      const sh = emitStage(`${k.name} (stage ${shaders.length})`, tiled.stage, { limits: profile.limits, workgroup: tiled.workgroup, hoist: tiled.hoist });
+    const cfg = kernelConfig(k, profile);
+    configs.push(cfg);
+    const temps = split.temps.map((b) => { unshared += width(b.dtype) * b.size; const id = pool.take(width(b.dtype) * Math.max(1, b.size)); params.set(b, id); return id; });
+    for (const [si, stage] of split.stages.entries()) {
+      const tiled = tileStage(stage, cfg.stages[si]);
+      if (tiled.dot4) dotted.add(ki);
+      const sh = emitStage(`${k.name} (stage ${shaders.length})`, tiled.stage, { limits: profile.limits, workgroup: tiled.workgroup, hoist: tiled.hoist, dot4: profile.int8Dot, f16 });
       shaders.push(sh);
-      dispatches.push({
-        kernel: ki, shader: shaders.length - 1, workgroups: [...sh.dispatch],
-        bindings: sh.bindings.map((bd) => params.get(bd.buffer) ?? fail(k, bd.buffer)),
-      });
+      const bindings = sh.bindings.map((bd) => params.get(bd.buffer) ?? fail(k, bd.buffer));
+      let copies: PlanCopy[] | undefined;
+      if (sh.pack) {
+        // The pack lives only during its dispatch: taken from the pool and given back at once.
+        const pack = pool.take(4 * sh.pack.elems);
+        copies = sh.pack.members.map((m) => ({ src: params.get(m.buffer) ?? fail(k, m.buffer), dst: pack, dstOffset: 4 * m.offset, bytes: 4 * Math.max(1, m.buffer.size) }));
+        bindings.push(pack);
+        pool.release(pack);
+      }
+      dispatches.push({ kernel: ki, shader: shaders.length - 1, workgroups: [...sh.dispatch], bindings, ...(copies ? { copies } : {}) });
     }
     for (const t of temps) pool.release(t);
     for (const v of new Set(k.inputs)) {
@@ -112,11 +134,29 @@ export function buildPlan(mod: ModulePlan, profile: DeviceProfile): Built {
   const fixed = buffers.filter((b) => b.kind !== 'pool').reduce((a, b) => a + b.bytes, 0);
   const plan: HostPlan = {
     format: 'tscc-wgsl-plan', version: 1, weightsFile: 'weights.bin', buffers, weights, inputs, outputs,
+    ...(f16 ? { f16: true } : {}),
     shaders: shaders.map((_, i) => `kernels/${String(i).padStart(3, '0')}.wgsl`), dispatches,
-    kernels: mod.kernels.map((k) => ({ name: k.name, ops: kernelOps(k) })),
+    kernels: mod.kernels.map((k, i) => ({
+      name: k.name, ops: kernelOps(k), config: configs[i], tuned: k.config !== undefined,
+      precision: dotted.has(i) ? (profile.int8Dot ? 'int8 (dot4I8Packed, i32 sums)' : 'int8 (i32 sums)') : 'f32',
+    })),
     peakBytes: peak, unsharedBytes: fixed + unshared - buffers.filter((b) => b.kind === 'output').reduce((a, b) => a + b.bytes, 0),
   };
   return { plan, shaderCode: shaders.map((s) => s.code), weights: weightsBlob };
+}
+
+/** The plan's config for a kernel (checked against the device), or the default rule's. */
+function kernelConfig(k: KernelPlan, profile: DeviceProfile): WgslConfig {
+  if (k.config === undefined) return defaultConfig(k.func, profile);
+  let cfg: WgslConfig;
+  try {
+    cfg = parseConfig(k.config);
+  } catch (e) {
+    throw new TargetError(`wgsl: kernel ${k.name}: ${(e as Error).message}`);
+  }
+  const why = checkConfig(k.func, cfg, profile);
+  if (why.length > 0) throw new TargetError(`wgsl: kernel ${k.name}: invalid config: ${why.join('; ')}`);
+  return cfg;
 }
 
 export function kernelOps(k: KernelPlan): string[] {
@@ -128,8 +168,14 @@ function fail(k: KernelPlan, b: Buffer): never {
   throw new Error(`wgsl: kernel ${k.name} uses buffer ${b.name}, which is neither a parameter nor a temporary`);
 }
 
-/** A constant in device storage: f32 for floats, i32 for integers and bools. */
-export function deviceBytes(t: Tensor): Uint8Array {
+/** A constant in device storage: f32 for floats (f16 bits with `f16`), i32 for integers and bools. */
+export function deviceBytes(t: Tensor, f16 = false): Uint8Array {
+  if (f16 && t.dtype === 'f16') {
+    const bits = Uint16Array.from(t.data as ArrayLike<number>);
+    const out = new Uint8Array(Math.max(4, Math.ceil(bits.byteLength / 4) * 4));
+    out.set(new Uint8Array(bits.buffer));
+    return out;
+  }
   const nums = t.toNumbers();
   const arr = isFloat(t.dtype) ? Float32Array.from(nums) : Int32Array.from(nums, (x) => Math.max(-2147483648, Math.min(2147483647, x)));
   const out = new Uint8Array(Math.max(4, arr.byteLength));

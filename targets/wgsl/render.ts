@@ -7,6 +7,7 @@
 // must fit in 32 bits, which holds for indices and shapes, the only i64 data in the test models.
 import type { DType } from '../../src/ir/graph/dtype.ts';
 import { isFloat } from '../../src/ir/graph/dtype.ts';
+import { dot4Terms } from './int8.ts';
 import type { Buffer } from '../../src/ir/tensor/buffer.ts';
 import { type BinOp, type Expr, type MathFunc, Var, add, int, mul } from '../../src/ir/tensor/expr.ts';
 
@@ -16,8 +17,9 @@ export function valueType(d: DType): 'f32' | 'i32' | 'bool' {
   return isFloat(d) ? 'f32' : 'i32';
 }
 
-/** The WGSL element type of a buffer of `d` in memory. */
-export function storageType(d: DType): 'f32' | 'i32' {
+/** The WGSL element type of a buffer of `d` in memory (f16 as f16 when the device has shader-f16). */
+export function storageType(d: DType, f16 = false): 'f32' | 'i32' | 'f16' {
+  if (f16 && d === 'f16') return 'f16';
   return isFloat(d) ? 'f32' : 'i32';
 }
 
@@ -111,10 +113,19 @@ export function nonNegative(e: Expr, vars: ReadonlySet<Var>): boolean {
  * Renders expressions of one kernel. `nonNeg` holds loop variables known to be ≥ 0; `helpers`
  * collects the helper functions used; `names` maps expressions hoisted into `let`s to their name.
  */
+/** The binding that holds packed read-only buffers when a stage has more than the device allows. */
+export const PACK = 'b_pack';
+
 export class ExprRenderer {
   readonly helpers = new Set<string>();
   readonly names = new Map<Expr, string>();
   private readonly memo = new Map<Expr, string>();
+  /** Read-only buffers packed into `b_pack` (a u32 array) at an element offset (see emit.ts). */
+  packed: ReadonlyMap<Buffer, number> = new Map();
+  /** Render sums of four i8 products as dot4I8Packed (the adapter has packed_4x8_integer_dot_product). */
+  dot4 = false;
+  /** Global f16 buffers are array<f16> (`enable f16;`): loads widen to f32, casts to f16 round. */
+  f16 = false;
 
   constructor(readonly nonNeg: Set<Var>, readonly index: (b: Buffer, idx: readonly Expr[]) => Expr = flatIndex) {}
 
@@ -142,12 +153,26 @@ export class ExprRenderer {
       case 'unary':
         if (e.op === 'not') return e.dtype === 'bool' ? `(!${r(e.a)})` : `select(0i, 1i, ${r(e.a)} == 0i)`;
         return `(-${r(e.a)})`;
-      case 'binary': return this.binary(e.op, e.a, e.b);
-      case 'cast': return castText(e.a.dtype, e.dtype, r(e.a));
+      case 'binary': {
+        const d = this.dot4 ? dot4Terms(e) : undefined;
+        if (d) {
+          const vec = (xs: Expr[]) => `pack4xI8(vec4<i32>(${xs.map(r).join(', ')}))`;
+          const dots = d.dots.map((g) => `dot4I8Packed(${vec(g.map((p) => p[0]))}, ${vec(g.map((p) => p[1]))})`);
+          return `(${[...dots, ...d.rest.map(r)].join(' + ')})`;
+        }
+        return this.binary(e.op, e.a, e.b);
+      }
+      case 'cast':
+        // Computation is in f32; with shader-f16 a cast to f16 rounds to its precision.
+        if (this.f16 && e.dtype === 'f16' && e.a.dtype !== 'f16') return `f32(f16(${castText(e.a.dtype, 'f32', r(e.a))}))`;
+        return castText(e.a.dtype, e.dtype, r(e.a));
       case 'select': return `select(${r(e.b)}, ${r(e.a)}, ${r(e.cond)})`;
       case 'load': {
         if (isRegisterFile(e.buffer)) return registerName(e.buffer, e.indices);
-        const text = `${bufName(e.buffer)}[${r(this.index(e.buffer, e.indices))}]`;
+        const off = this.packed.get(e.buffer);
+        let text = off === undefined ? `${bufName(e.buffer)}[${r(this.index(e.buffer, e.indices))}]`
+          : `bitcast<${storageType(e.buffer.dtype)}>(${PACK}[${r(add(this.index(e.buffer, e.indices), int(off)))}])`;
+        if (this.f16 && e.buffer.dtype === 'f16' && e.buffer.scope === 'global') text = `f32(${text})`;
         return e.dtype === 'bool' ? `(${text} != 0i)` : text;
       }
       case 'call': {

@@ -9,3 +9,5 @@ export declare class Session {
 }
 export declare function createSession(gpu: unknown, plan: unknown, weights: ArrayBuffer, shaders: readonly string[]): Promise<Session>;
 export declare function loadArtifact(gpu: unknown, baseUrl: string | URL): Promise<Session>;
+export declare function f32ToF16(x: number): number;
+export declare function f16ToF32(h: number): number;

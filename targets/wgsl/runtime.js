@@ -35,6 +35,11 @@ export async function createSession(gpu, plan, weights, shaders) {
   for (const k of want) if (adapter.limits[k] !== undefined) requiredLimits[k] = adapter.limits[k];
   // Timestamp queries time the GPU work itself (wall time in Node includes Dawn's polling).
   const requiredFeatures = adapter.features.has('timestamp-query') ? ['timestamp-query'] : [];
+  if (plan.f16) {
+    // The plan stores f16 values in 2 bytes: it was compiled for a device with shader-f16.
+    if (!adapter.features.has('shader-f16')) throw new Error('tscc runtime: this artifact needs the shader-f16 feature, which the adapter lacks (recompile on this device)');
+    requiredFeatures.push('shader-f16');
+  }
   const device = await adapter.requestDevice({ requiredLimits, requiredFeatures });
   return new Session(device, plan, weights, shaders);
 }
@@ -53,7 +58,7 @@ export class Session {
     this.dispatches = plan.dispatches.map((d) => {
       const pipeline = device.createComputePipeline({ layout: 'auto', compute: { module: modules[d.shader], entryPoint: 'main' } });
       const entries = d.bindings.map((buf, binding) => ({ binding, resource: { buffer: this.buffers[buf] } }));
-      return { pipeline, group: device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries }), workgroups: d.workgroups };
+      return { pipeline, group: device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries }), workgroups: d.workgroups, copies: d.copies };
     });
     this.ready = device.popErrorScope().then((e) => { if (e) throw new Error(`tscc runtime: ${e.message}`); });
   }
@@ -69,15 +74,20 @@ export class Session {
     for (const inp of plan.inputs) {
       const given = inputs[inp.name];
       if (given === undefined) throw new Error(`tscc runtime: missing input "${inp.name}"`);
-      const data = toDevice(given.data ?? given, inp.dtype);
+      const data = toDevice(given.data ?? given, inp.dtype, plan.f16);
       const n = inp.shape.reduce((a, b) => a * b, 1);
       if (data.length !== n) throw new Error(`tscc runtime: input "${inp.name}" has ${data.length} elements, expected ${n}`);
-      device.queue.writeBuffer(this.buffers[inp.buffer], 0, data.buffer, data.byteOffset, data.byteLength);
+      // writeBuffer takes whole 4-byte words (an odd count of f16 values is padded).
+      const bytes = data.byteLength % 4 ? new Uint8Array(data.byteLength + 2) : null;
+      if (bytes) bytes.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+      if (bytes) device.queue.writeBuffer(this.buffers[inp.buffer], 0, bytes.buffer, 0, bytes.byteLength);
+      else device.queue.writeBuffer(this.buffers[inp.buffer], 0, data.buffer, data.byteOffset, data.byteLength);
     }
     const enc = device.createCommandEncoder();
     const timing = opts.timing && device.features.has('timestamp-query') ? this.timer() : null;
     if (timing) {
       this.dispatches.forEach((d, i) => {
+        copy(enc, this.buffers, d.copies);
         const pass = enc.beginComputePass({ timestampWrites: { querySet: timing.set, beginningOfPassWriteIndex: 2 * i, endOfPassWriteIndex: 2 * i + 1 } });
         encode(pass, d);
         pass.end();
@@ -85,12 +95,16 @@ export class Session {
       enc.resolveQuerySet(timing.set, 0, timing.count, timing.resolve, 0);
       enc.copyBufferToBuffer(timing.resolve, 0, timing.read, 0, timing.count * 8);
     } else {
-      const pass = enc.beginComputePass();
-      for (const d of this.dispatches) encode(pass, d);
+      // One pass, except that copies filling a pack (plan.dispatches[i].copies) go between passes.
+      let pass = enc.beginComputePass();
+      for (const d of this.dispatches) {
+        if (d.copies) { pass.end(); copy(enc, this.buffers, d.copies); pass = enc.beginComputePass(); }
+        encode(pass, d);
+      }
       pass.end();
     }
     const reads = plan.outputs.map((o) => {
-      const bytes = Math.max(4, 4 * o.shape.reduce((a, b) => a * b, 1));
+      const bytes = Math.max(4, width(o.dtype, plan.f16) * o.shape.reduce((a, b) => a * b, 1));
       const staging = device.createBuffer({ size: align4(bytes), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
       enc.copyBufferToBuffer(this.buffers[o.buffer], 0, staging, 0, align4(bytes));
       return staging;
@@ -101,10 +115,12 @@ export class Session {
     await Promise.all(plan.outputs.map(async (o, i) => {
       await reads[i].mapAsync(GPUMapMode.READ);
       const n = o.shape.reduce((a, b) => a * b, 1);
-      const raw = reads[i].getMappedRange().slice(0, 4 * n);
+      const raw = reads[i].getMappedRange().slice(0, width(o.dtype, plan.f16) * n);
       reads[i].unmap();
       reads[i].destroy();
-      out[o.name] = { dtype: o.dtype, shape: o.shape, data: FLOATS.has(o.dtype) ? new Float32Array(raw) : new Int32Array(raw) };
+      const data = width(o.dtype, plan.f16) === 2 ? Float32Array.from(new Uint16Array(raw), f16ToF32)
+        : FLOATS.has(o.dtype) ? new Float32Array(raw) : new Int32Array(raw);
+      out[o.name] = { dtype: o.dtype, shape: o.shape, data };
     }));
     return out;
   }
@@ -138,9 +154,17 @@ function encode(pass, d) {
   pass.dispatchWorkgroups(d.workgroups[0], d.workgroups[1], d.workgroups[2]);
 }
 
+function copy(enc, buffers, copies) {
+  for (const c of copies ?? []) enc.copyBufferToBuffer(buffers[c.src], 0, buffers[c.dst], c.dstOffset, c.bytes);
+}
+
 function align4(n) { return Math.ceil(n / 4) * 4; }
 
-function toDevice(data, dtype) {
+/** Bytes an element of `dtype` takes on the device: 4, or 2 for f16 in an f16 plan. */
+function width(dtype, f16) { return f16 && dtype === 'f16' ? 2 : 4; }
+
+function toDevice(data, dtype, f16) {
+  if (f16 && dtype === 'f16') return data instanceof Uint16Array ? data : Uint16Array.from(data, (v) => f32ToF16(Number(v)));
   if (FLOATS.has(dtype)) {
     if (data instanceof Float32Array) return data;
     if (dtype === 'f16' && data instanceof Uint16Array) return Float32Array.from(data, f16ToF32);
@@ -150,7 +174,33 @@ function toDevice(data, dtype) {
   return Int32Array.from(data, (v) => Number(v));
 }
 
-function f16ToF32(h) {
+/** f32 → f16 bits, rounding to nearest even (overflow → ±Infinity, tiny → subnormal or 0). */
+export function f32ToF16(x) {
+  const f = new Float32Array([x]);
+  const u = new Uint32Array(f.buffer)[0];
+  const sign = (u >>> 16) & 0x8000;
+  const exp = (u >>> 23) & 0xff;
+  let mant = u & 0x7fffff;
+  if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0);
+  let e = exp - 127 + 15;
+  if (e >= 31) return sign | 0x7c00;
+  if (e <= 0) {
+    if (e < -10) return sign;
+    mant |= 0x800000;
+    const shift = 14 - e;
+    const half = 1 << (shift - 1);
+    let r = mant >>> shift;
+    const rest = mant & ((1 << shift) - 1);
+    if (rest > half || (rest === half && (r & 1))) r++;
+    return sign | r;
+  }
+  let r = mant >>> 13;
+  const rest = mant & 0x1fff;
+  if (rest > 0x1000 || (rest === 0x1000 && (r & 1))) { r++; if (r === 0x400) { r = 0; e++; if (e >= 31) return sign | 0x7c00; } }
+  return sign | (e << 10) | r;
+}
+
+export function f16ToF32(h) {
   const s = h & 0x8000 ? -1 : 1;
   const e = (h >> 10) & 0x1f;
   const m = h & 0x3ff;

@@ -10,31 +10,61 @@
 //   3. hoist: loads of read-only buffers inside the innermost straight-line blocks become `let`s,
 //      so a value shared by several tile elements is loaded once.
 //
-// The pair (a, b) and the tile size minimize loads per multiply-add. On a CPU WebGPU (SwiftShader)
-// dynamically indexed loads are gathers, so tiles are large (arithmetic per load is what counts);
-// on a GPU they are moderate so that enough invocations remain to fill the device.
+// Before tiling, a config may unroll small reduction loops and afterwards split interior from
+// border invocations (specialize.ts). Which config: choose.ts (default rule) or the plan (tuned).
 import type { DType } from '../../src/ir/graph/dtype.ts';
 import { type Buffer, buffer as mkBuffer } from '../../src/ir/tensor/buffer.ts';
 import { type Expr, Var, add, and, children, constant, freeVars, int, load, lt, min, mul, rewriteExpr, substitute, variable } from '../../src/ir/tensor/expr.ts';
 import { substStmt } from '../../src/ir/tensor/simplify.ts';
 import { For, type Stmt, allocate, forLoop, ifThen, seq, store } from '../../src/ir/tensor/stmt.ts';
 import type { DeviceProfile } from './limits.ts';
+import { DEFAULT_NODES, chooseStageConfig } from './choose.ts';
+import type { StageConfig } from './config.ts';
+import { dotStage } from './int8.ts';
+import { splitBorder, canonical, unrollLoops } from './specialize.ts';
 import { type Stage, forEachStmt } from './stages.ts';
 
-export interface Tiled { stage: Stage; workgroup: number; hoist: ReadonlyMap<Stmt, readonly Expr[]> }
+export interface Tiled { stage: Stage; workgroup: number; hoist: ReadonlyMap<Stmt, readonly Expr[]>; dot4: boolean }
 
 interface Choice { a?: For; ta: number; b?: For; tb: number }
 
-export function tileStage(stage: Stage, profile: DeviceProfile): Tiled {
-  const plain: Tiled = { stage, workgroup: 64, hoist: new Map() };
-  if (stage.parallel.length === 0 || stage.bound.length > 0 || !hasLoop(stage.inner)) return plain;
-  if (stage.parallel.some((l) => l.extent.kind !== 'const' || l.min.kind !== 'const')) return plain;
-  const choice = chooseTile(stage, profile);
-  const out = tileWith(stage, choice);
-  return out ?? plain;
+/** Does the stage have the shape register tiles need: constant parallel loops around a loop nest? */
+export function tileable(stage: Stage): boolean {
+  if (stage.parallel.length === 0 || stage.bound.length > 0 || !hasLoop(stage.inner)) return false;
+  return stage.parallel.every((l) => l.extent.kind === 'const' && l.min.kind === 'const');
 }
 
-function tileWith(stage: Stage, c: Choice): Tiled | undefined {
+/** Applies a stage config: unroll, register tile, interior/border split, load hoisting. */
+export function tileStage(stage: Stage, cfg: StageConfig): Tiled {
+  const plain: Tiled = { stage, workgroup: cfg.wg, hoist: new Map(), dot4: false };
+  if (!tileable(stage)) return plain;
+  const dotted = cfg.dot4 ? dotStage(stage) : undefined;
+  const unrolled = cfg.unroll?.length ? unrollLoops(dotted ?? stage, cfg.unroll) : dotted ?? stage;
+  const byName = (n: string) => unrolled.parallel.find((l) => l.loopVar.name === n);
+  const choice: Choice = cfg.tile ? { a: byName(cfg.tile.a), ta: cfg.tile.ta, b: byName(cfg.tile.b), tb: cfg.tile.tb } : { ta: 1, tb: 1 };
+  const tiled = tileWith(unrolled, choice) ?? { stage: unrolled, readOnly: (b: Buffer) => b.scope === 'global' && !writes(unrolled.inner, b) };
+  const st = cfg.split ? splitBorder(tiled.stage) : canonical(tiled.stage);
+  const hoist = new Map<Stmt, readonly Expr[]>();
+  if (cfg.hoist) hoistLoads(st.inner, tiled.readOnly, hoist);
+  return { stage: st, workgroup: cfg.wg, hoist, dot4: dotted !== undefined };
+}
+
+/** The default rule (choose.ts): the candidate with the fewest loads per multiply-add. */
+export function defaultStageConfig(stage: Stage, profile: DeviceProfile): StageConfig {
+  if (!tileable(stage)) return { wg: 64, hoist: false };
+  // int8 QDQ reductions use packed dot products where the device has them (int8.ts).
+  const dotted = profile.int8Dot ? dotStage(stage) : undefined;
+  const cfg = chooseStageConfig(dotted ?? stage, profile, bodyNodes(dotted ?? stage));
+  return dotted ? { ...cfg, dot4: true } : cfg;
+}
+
+function writes(s: Stmt, b: Buffer): boolean {
+  let w = false;
+  forEachStmt(s, (x) => { if (x.kind === 'store' && x.buffer === b) w = true; });
+  return w;
+}
+
+function tileWith(stage: Stage, c: Choice): { stage: Stage; readOnly: (b: Buffer) => boolean } | undefined {
   const maps: Map<Var, Expr>[] = [];
   const guards: Expr[] = [];
   const loops = stage.parallel.map((l) => l);
@@ -71,9 +101,7 @@ function tileWith(stage: Stage, c: Choice): Tiled | undefined {
   });
   const promoted = promote(body, (b, idx) => guards[copyOf.get(accessKey(b, idx)) ?? 0], new Set([...varsOf, ...outer.values()]));
   if (!promoted) return undefined;
-  const hoist = new Map<Stmt, readonly Expr[]>();
-  hoistLoads(promoted.body, promoted.readOnly, hoist);
-  return { stage: { ...stage, parallel: loops, inner: promoted.body }, workgroup: 64, hoist };
+  return { stage: { ...stage, parallel: loops, inner: promoted.body }, readOnly: promoted.readOnly };
 }
 
 function extent(l: For): number { return (l.extent as { value: number }).value; }
@@ -131,7 +159,8 @@ function promote(body: Stmt, guardOf: (b: Buffer, idx: readonly Expr[]) => Expr,
   const dtypes = new Set([...slots.values()].map((s) => s.buf.dtype));
   if (dtypes.size !== 1) return undefined;
   const dtype = [...dtypes][0] as DType;
-  const acc = mkBuffer(`acc_${slotCounter++}`, dtype, [slots.size], 'local');
+  // One register file per stage: its name needs no counter (and shaders stay deterministic).
+  const acc = mkBuffer('acc_0', dtype, [slots.size], 'local');
   const slot = (b: Buffer, idx: readonly Expr[]) => slots.get(key(b, idx));
   const rewritten = rewriteAccesses(body, (b, idx) => { const s = slot(b, idx); return s ? [acc, [int(s.k)]] : undefined; });
   // Write-back: one store per slot, guarded by the tile element it belongs to (its copy's guard).
@@ -144,8 +173,6 @@ function promote(body: Stmt, guardOf: (b: Buffer, idx: readonly Expr[]) => Expr,
   const readOnly = (b: Buffer) => !written.has(b) && b.scope === 'global';
   return { body: allocate(acc, seq([...pre, rewritten, ...writes])), readOnly };
 }
-
-let slotCounter = 0;
 
 const accessKey = (b: Buffer, idx: readonly Expr[]) => `${b.id}|${idx.map((e) => e.id).join(',')}`;
 
@@ -243,38 +270,11 @@ function collectGuardedLoads(e: Expr, readOnly: (b: Buffer) => boolean, out: Set
   for (const c of children(e)) collectGuardedLoads(c, readOnly, out, seen);
 }
 
-/** Loads per multiply-add for each candidate pair and tile size; the cheapest wins. */
-function chooseTile(stage: Stage, profile: DeviceProfile): Choice {
-  const loads = new Set<Expr>();
-  forEachStmt(stage.inner, (x) => { if (x.kind === 'store') collectLoads(x.value, () => true, loads); });
-  const deps = [...loads].map((e) => freeVars(e));
-  const cands = stage.parallel.filter((l) => extent(l) >= 2);
-  const total = stage.parallel.reduce((n, l) => n * extent(l), 1);
-  const sizes = profile.kind === 'cpu' ? [[8, 8], [16, 4], [4, 16], [4, 8], [8, 4], [4, 4], [1, 8], [8, 1], [1, 4], [4, 1], [2, 2], [1, 1]] : [[4, 4], [4, 2], [2, 4], [2, 2], [1, 4], [4, 1], [1, 1]];
-  const minThreads = profile.kind === 'cpu' ? 64 : 4096;
-  // Shader compilers (SwiftShader's above all) slow down steeply with function size: bound the
-  // number of expression nodes the copies add up to.
-  // Large bodies (fused concat/resize gathers, transposed convs) are not tiled at all: SwiftShader's
-  // compile time and memory explode on their copies.
-  const nodes = exprNodes(stage.inner);
-  const maxCopies = nodes > 80 ? 1 : Math.max(1, Math.min(64, Math.floor((profile.kind === 'cpu' ? 640 : 320) / Math.max(1, nodes))));
-  let best: Choice = { ta: 1, tb: 1 };
-  let bestCost = deps.length;
-  for (const a of cands) {
-    for (const b of cands) {
-      if (a === b) continue;
-      for (const [ta, tb] of sizes) {
-        if (ta > extent(a) * 2 || tb > extent(b) * 2 || ta * tb > maxCopies) continue;
-        const threads = total / (Math.min(ta, extent(a)) * Math.min(tb, extent(b)));
-        if (threads < Math.min(minThreads, total)) continue;
-        const waste = (Math.ceil(extent(a) / ta) * ta * Math.ceil(extent(b) / tb) * tb) / (extent(a) * extent(b));
-        const cost = (deps.reduce((n, d) => n + (d.has(a.loopVar) ? ta : 1) * (d.has(b.loopVar) ? tb : 1), 0) / (ta * tb)) * waste;
-        if (cost < bestCost - 1e-9) { bestCost = cost; best = { a, ta, b, tb }; }
-      }
-    }
-  }
-  return best;
-}
+/** Expression nodes a tuned config may give a stage: twice what the default rule allows. */
+export const shaderBudget = (profile: DeviceProfile) => 2 * DEFAULT_NODES[profile.kind];
+
+/** Distinct expression nodes under the stores of a stage's inner statement (its shader size). */
+export function bodyNodes(stage: Stage): number { return exprNodes(stage.inner); }
 
 /** Distinct expression nodes under the stores of a statement. */
 function exprNodes(s: Stmt): number {

@@ -39,4 +39,18 @@ describe('wgsl host plan', () => {
     expect(code).toMatch(/let t\d+ = b_in0\[/);
     expect(code).not.toContain('&&');
   });
+
+  it('packs read-only inputs into one binding when a kernel reads more buffers than the device binds', async () => {
+    const inputs = Array.from({ length: 14 }, () => ['f32', [2, 3]] as ['f32', number[]]);
+    const { built } = await compile(oneOpModel({ op: 'Concat', attrs: { axis: 1 }, inputs }));
+    const d = built.plan.dispatches.find((x) => x.copies);
+    expect(d, 'a dispatch with pack copies').toBeDefined();
+    expect(d!.bindings.length).toBeLessThanOrEqual(8);
+    expect(d!.copies!.length).toBe(15 - 8 + 1);
+    expect(new Set(d!.copies!.map((c) => c.dst)).size).toBe(1);
+    expect(d!.bindings).toContain(d!.copies![0].dst);
+    expect(built.shaderCode[d!.shader]).toMatch(/var<storage, read> b_pack: array<u32>;/);
+    expect(built.shaderCode[d!.shader]).toMatch(/bitcast<f32>\(b_pack\[/);
+  });
 });
+
