@@ -6,6 +6,7 @@ import { compileModel, writeArtifact, type Compiled, type CompileOptions } from 
 import { completeInputs } from './driver/inputs.ts';
 import { verifyModel, type VerifyReport } from './driver/verify.ts';
 import type { TensorMap } from './runtime/interpreter.ts';
+import type { QuantizeOptions } from './quant/search-run.ts';
 
 export * from './util/errors.ts';
 export { Tensor } from './ir/graph/tensor.ts';
@@ -28,11 +29,17 @@ export interface RunOptions {
   target?: string;
   /** Seed for inputs that are not given. */
   seed?: number;
+  /** `target: 'hetero…'`: the system preset or JSON file (see src/driver/hetero). */
+  system?: string;
+  /** Quantize before running (`--quantize`): see src/quant/search-run.ts. */
+  quantize?: QuantizeOptions;
 }
 
 /** Runs a model; inputs not given are drawn from a fixed seed. */
 export async function run(model: Model, inputs: TensorMap = {}, opts: RunOptions = {}): Promise<RunResult> {
-  return runOnTarget(opts.target ?? 'ref', model, completeInputs(model.graph, inputs, opts.seed));
+  return runOnTarget(opts.target ?? 'ref', model, completeInputs(model.graph, inputs, opts.seed), {
+    ...(opts.system ? { system: opts.system } : {}), ...(opts.quantize ? { quantize: opts.quantize } : {}),
+  });
 }
 
 /** Compiles for a code-generating target; with `out`, writes the artifact folder and report.json. */
@@ -42,6 +49,7 @@ export async function compile(model: Model, opts: CompileOptions & { out?: strin
   return c;
 }
 export type { Compiled, CompileOptions } from './driver/compile.ts';
+export type { QuantizeOptions } from './quant/search-run.ts';
 
 /** Runs random inputs through a target and onnxruntime-node and compares every output. */
 export async function verify(model: Model, opts: RunOptions & { tol?: number; inputs?: TensorMap } = {}): Promise<VerifyReport> {

@@ -1,5 +1,6 @@
 // Options shared by several commands.
 import type { Command } from 'commander';
+import type { QuantizeOptions } from '../quant/search-run.ts';
 
 export const collect = (v: string, acc: string[]) => [...acc, v];
 
@@ -11,4 +12,41 @@ export function addModelOptions(c: Command): Command {
 
 export function fmtMs(ms: number): string {
   return ms < 1 ? `${(ms * 1000).toFixed(0)} µs` : ms < 1000 ? `${ms.toFixed(1)} ms` : `${(ms / 1000).toFixed(2)} s`;
+}
+
+/** `--quantize` and its companions (compile and run). */
+export function addQuantizeOptions(c: Command): Command {
+  return c
+    .option('--quantize <p>', 'int8 | int4w | fp16 | bf16 | fp8 | fp8e5m2 | mxfp8 | mxfp6 | mxfp4 | mxint8 | auto (mixed precision per fused group)')
+    .option('--calib <dir>', 'calibration samples: DIR/<sample>/<input>.npy, DIR/<input>.npy (stacked), or DIR/*.npy')
+    .option('--calib-method <m>', 'activation ranges: auto (percentile, minmax or mse: whichever int8 measures best) | mse | minmax | percentile | entropy', 'auto')
+    .option('--accuracy <floor>', 'auto: sqnr>=DB or top1>=PCT% (default sqnr>=30)')
+    .option('--size <target>', 'auto: model size target, e.g. 1.5MB or 40%')
+    .option('--latency <cycles>', 'auto: target cycles (npu)');
+}
+
+export interface QuantizeFlags { quantize?: string; calib?: string; calibMethod?: string; accuracy?: string; size?: string; latency?: string }
+
+export function quantizeOptions(o: QuantizeFlags): { quantize?: QuantizeOptions } {
+  if (!o.quantize) return {};
+  return { quantize: { precision: o.quantize, calib: o.calib, calibMethod: o.calibMethod, accuracy: o.accuracy, size: o.size, latency: o.latency } };
+}
+
+/** The lines a quantized compile/run prints: the calibration warning first, loudly, then a summary. */
+export function quantizeSummary(q: Record<string, unknown> | undefined): string[] {
+  if (!q) return [];
+  const cal = q.calibration as { source: string; samples: number; method: string; warning?: string; dir?: string };
+  const size = q.sizeBytes as { before: number; after: number };
+  const m = q.metrics as { sqnr: number | null; top1: number | null };
+  const layers = q.layers as { precision: string }[];
+  const counts = new Map<string, number>();
+  for (const l of layers) counts.set(l.precision, (counts.get(l.precision) ?? 0) + 1);
+  const out: string[] = [];
+  if (cal.warning) out.push(`!!! ${cal.warning} !!!`);
+  out.push(`quantize ${q.mode}: ${[...counts].map(([p, n]) => `${n}×${p}`).join(', ')}; size ${size.before.toLocaleString('en-US')} → ${size.after.toLocaleString('en-US')} bytes; ` +
+    `SQNR ${m.sqnr === null ? '∞' : m.sqnr} dB${m.top1 !== null ? `, top-1 agreement ${(m.top1 * 100).toFixed(1)}%` : ''} on ${cal.samples} ${cal.source === 'dir' ? `samples from ${cal.dir}` : 'generated samples'} (${cal.method})`);
+  if (q.budget) out.push(`budget ${q.budget}: ${q.met ? 'met' : 'NOT met'} after ${q.evaluations} evaluations`);
+  const subs = (q.substituted as unknown[] | undefined)?.length;
+  if (subs) out.push(`target substituted the precision of ${subs} group(s) (see report.json quantization.substituted)`);
+  return out;
 }

@@ -1,0 +1,264 @@
+// The quantize pass: a fused graph + a precision per group + calibrated activation ranges → the same
+// groups with standard QuantizeLinear / DequantizeLinear / Cast in their bodies (README.md has the
+// contract targets read). Group boundaries carry the producing group's storage type; each consumer
+// converts what it reads in its own body prologue, so no group boundary adds a kernel.
+import { type DType, onnxCode } from '../../src/ir/graph/dtype.ts';
+import type { Attrs } from '../../src/ir/graph/attrs.ts';
+import { Graph, type Node, type NodeSpec, type TensorType, type ValueSpec } from '../../src/ir/graph/graph.ts';
+import { Tensor } from '../../src/ir/graph/tensor.ts';
+import { type ActivationParams, activationParams, type Range } from '../../src/quant/activations.ts';
+import type { Precision } from '../../src/quant/precision.ts';
+import { quantizeWeight, toTensors } from '../../src/quant/weights.ts';
+import { UsageError } from '../../src/util/errors.ts';
+import { buildLive } from '../graph/rewrite.ts';
+import { MX_DOMAIN } from '../../src/ir/graph/ops/mx.ts';
+import { members, type QGroup, quantGroups } from './groups.ts';
+
+export interface QuantPlan {
+  /** Precision of each quantizable group, by fused-graph node name; absent → fp32. */
+  readonly precisions: ReadonlyMap<string, Precision>;
+  /** Calibrated range of each f32 activation value of the fused graph (node outputs, graph inputs). */
+  readonly ranges: ReadonlyMap<string, Range>;
+  /** Min/max per value, for fp8 groups (their scale maps amax to the format's max); default `ranges`. */
+  readonly extremes?: ReadonlyMap<string, Range>;
+  /** int4w: elements per scale along the reduction axis (default 32). */
+  readonly groupSize?: number;
+}
+
+/** What a boundary value holds after the rewrite (absent: f32 as before). */
+type Repr = ActivationParams;
+
+const NARROW_OUT: ReadonlySet<string> = new Set(['int8', 'fp8e4m3', 'fp8e5m2', 'fp16', 'bf16']);
+const int = (value: number) => ({ kind: 'int' as const, value });
+
+/** Rewrites every group of `g` (a fused graph) to the precision `plan` gives it. */
+export function quantizeGraph(g: Graph, plan: QuantPlan): Graph {
+  const groups = new Map(quantGroups(g).map((q) => [q.name, q]));
+  for (const [name, p] of plan.precisions) {
+    if (!groups.has(name) && p !== 'fp32') throw new UsageError(`quantize: "${name}" is not a quantizable group (no Conv/MatMul/Gemm with constant weights)`);
+  }
+  const spec = g.toSpec();
+  const ctx = new Rewriter(g, plan, new Set(groups.keys()));
+  const nodes: NodeSpec[] = [];
+  for (const n of g.nodes) {
+    const q = groups.get(n.name);
+    const p = q ? plan.precisions.get(n.name) ?? 'fp32' : 'fp32';
+    nodes.push(...ctx.node(n, p === 'fp32' ? undefined : q, p));
+  }
+  const constants = [...spec.constants, ...ctx.constants];
+  return buildLive({ ...spec, constants }, nodes, ctx.types);
+}
+
+class Rewriter {
+  readonly constants: ValueSpec[] = [];
+  readonly types: Map<string, TensorType>;
+  /** Narrow storage of values produced by already-rewritten groups. */
+  private readonly repr = new Map<string, Repr>();
+  /** Standalone dequantize nodes for unfused float consumers, shared per value. */
+  private readonly standalone = new Map<string, string>();
+  private readonly names: Set<string>;
+  private readonly graphOutputs: ReadonlySet<string>;
+
+  constructor(private readonly g: Graph, private readonly plan: QuantPlan, private readonly quantizable: ReadonlySet<string>) {
+    this.types = new Map(g.toSpec().types);
+    this.names = new Set(g.values.keys());
+    for (const n of g.nodes) this.names.add(n.name);
+    this.graphOutputs = new Set(g.outputs.map((v) => v.name));
+  }
+
+  fresh(base: string): string {
+    let n = base;
+    for (let i = 1; this.names.has(n); i++) n = `${base}_${i}`;
+    this.names.add(n);
+    return n;
+  }
+
+  node(n: Node, q: QGroup | undefined, p: Precision): NodeSpec[] {
+    const narrowIn = n.inputs.some((v) => v && this.repr.has(v.name));
+    if (!q && !narrowIn) return [n.toSpec()];
+    if (!q && !n.body) return this.standaloneDequantize(n);
+    return [this.group(n, q, p)];
+  }
+
+  /** An unfused float node reading narrow values: one DequantizeLinear/Cast node per value, before it. */
+  private standaloneDequantize(n: Node): NodeSpec[] {
+    const out: NodeSpec[] = [];
+    const inputs = n.inputs.map((v) => {
+      if (!v || !this.repr.has(v.name)) return v?.name ?? '';
+      let f = this.standalone.get(v.name);
+      if (!f) {
+        f = this.fresh(`${v.name}__f`);
+        this.standalone.set(v.name, f);
+        out.push(this.toFloat(v.name, f, this.repr.get(v.name)!, null));
+        this.types.set(f, { dtype: 'f32', shape: v.type.shape });
+      }
+      return f;
+    });
+    return [...out, { ...n.toSpec(), inputs }];
+  }
+
+  /** A group as a Fused node: prologue conversions, weight decode, the members, epilogue. */
+  private group(n: Node, q: QGroup | undefined, p: Precision): NodeSpec {
+    const old = n.body?.toSpec();
+    const bodyConsts: ValueSpec[] = [...(old?.constants ?? [])];
+    const bodyTypes = new Map<string, TensorType>(old?.types ?? n.outputs.map((o) => [o.name, o.type]));
+    const rename = new Map<string, string>();
+    const prologue: NodeSpec[] = [], epilogue: NodeSpec[] = [];
+    const outerIn: string[] = [], bodyIn: ValueSpec[] = [];
+    const info: { precision: string; inputs: (Repr | null)[]; weight?: unknown; output?: Repr } = { precision: p, inputs: [] };
+    const bodyInputNames = old ? old.inputs.map((v) => v.name) : [...new Set(n.inputs.filter((v) => v).map((v) => v!.name))];
+    for (const name of bodyInputNames) {
+      const v = this.g.value(name)!;
+      if (q && name === q.weight.name) {
+        const w = this.weight(q, p, prologue, bodyTypes);
+        outerIn.push(...w.inputs.map((x) => x.name));
+        bodyIn.push(...w.inputs);
+        info.weight = w.info;
+        info.inputs.push(...w.inputs.map(() => null));
+        continue;
+      }
+      outerIn.push(name);
+      const t = this.types.get(name) ?? v.type;
+      bodyIn.push({ name, type: t });
+      const have = this.repr.get(name);
+      const want = q && !v.isConstant && v.type.dtype === 'f32' ? activationParams(this.range(name, p), p) : undefined;
+      info.inputs.push(have ?? (want && want.dtype !== 'f32' ? want : null));
+      if (!have && (!want || want.dtype === 'f32')) continue;
+      const f = `${name}__f`;
+      rename.set(name, f);
+      bodyTypes.set(f, { dtype: 'f32', shape: v.type.shape });
+      if (have) prologue.push(this.toFloat(name, f, have, bodyConsts, bodyTypes));
+      else prologue.push(...this.roundTrip(name, f, want!, v.type, bodyConsts, bodyTypes));
+    }
+    const outs = n.outputs.map((o) => o.name);
+    if (q && NARROW_OUT.has(p)) {
+      for (const o of outs) {
+        // Stored narrow only for a consumer group of the same precision: a float consumer would
+        // dequantize at once, adding a rounding step for nothing (and graph outputs stay f32).
+        if (this.graphOutputs.has(o) || !this.g.value(o)!.consumers.some((c) => this.precisionOf(c) === p)) continue;
+        const a = activationParams(this.range(o, p), p);
+        const f = `${o}__f`;
+        rename.set(o, f);
+        bodyTypes.set(f, bodyTypes.get(o)!);
+        epilogue.push(this.fromFloat(f, o, a, bodyConsts, bodyTypes));
+        this.repr.set(o, a);
+        info.output = a;
+      }
+    }
+    const memberSpecs = members(n).map((m) => {
+      const s = m.toSpec();
+      const quant = q && m === q.compute ? info : s.quant;
+      return { ...s, quant, inputs: s.inputs.map((x) => rename.get(x) ?? x), outputs: s.outputs.map((x) => rename.get(x) ?? x) };
+    });
+    const body = Graph.build({
+      name: n.name, opsets: this.g.opsets, inputs: bodyIn, constants: bodyConsts,
+      nodes: [...prologue, ...memberSpecs, ...epilogue], outputs: outs, types: bodyTypes,
+    });
+    for (const o of body.outputs) this.types.set(o.name, o.type);
+    const attrs = n.body ? n.attrs : { pattern: { kind: 'string' as const, value: n.op } };
+    return {
+      name: n.body ? n.name : this.fresh(`fused_${n.name}`), op: 'Fused', inputs: outerIn, outputs: outs,
+      attrs, body, quant: q ? info : undefined, target: n.target,
+    };
+  }
+
+  private precisionOf(n: Node): Precision {
+    return this.quantizable.has(n.name) ? this.plan.precisions.get(n.name) ?? 'fp32' : 'fp32';
+  }
+
+  private range(name: string, p: Precision): Range {
+    const r = (p.startsWith('fp8') ? this.plan.extremes ?? this.plan.ranges : this.plan.ranges).get(name);
+    if (!r) throw new UsageError(`quantize: no calibrated range for activation "${name}"`);
+    return r;
+  }
+
+  /** The weight in precision p: outer constants (codes, scale) and the body node decoding them to f32. */
+  private weight(q: QGroup, p: Precision, prologue: NodeSpec[], bodyTypes: Map<string, TensorType>) {
+    const w = q.weight, shape = w.constant!.shape;
+    const enc = quantizeWeight(w.constant!.toF32(), shape, {
+      precision: p, axis: q.axis, blockAxis: q.reduceAxis, groupSize: this.plan.groupSize ?? 32, symmetric: true,
+    });
+    const t = toTensors(enc);
+    const codes = this.constant(`${w.name}_${enc.dtype}`, t.codes);
+    const inputs: ValueSpec[] = [{ name: codes, type: { dtype: t.codes.dtype, shape: t.codes.shape } }];
+    const g = enc.granularity;
+    if (enc.dtype === 'mx') {
+      // OCP MX: packed elements + E8M0 scales, blocks of 32 along the reduction axis (com.tscc op).
+      const scales = this.constant(`${w.name}_e8m0`, t.scale!);
+      inputs.push({ name: scales, type: { dtype: 'u8', shape: t.scale!.shape } });
+      const axis = enc.granularity.kind === 'tensor' ? 0 : enc.granularity.axis;
+      prologue.push({
+        name: this.fresh(`${w.name}_mxdq`), op: 'MxDequantize', domain: MX_DOMAIN, inputs: [codes, scales], outputs: [w.name],
+        attrs: { format: { kind: 'string', value: enc.mx!.element }, axis: int(axis), shape: { kind: 'ints', value: [...shape] } },
+      });
+    } else if (enc.dtype === 'f16' || enc.dtype === 'bf16') {
+      prologue.push({ name: this.fresh(`${w.name}_cast`), op: 'Cast', inputs: [codes], outputs: [w.name], attrs: { to: int(onnxCode('f32')) } });
+    } else {
+      const scale = this.constant(`${w.name}_scale`, t.scale!);
+      inputs.push({ name: scale, type: { dtype: 'f32', shape: t.scale!.shape } });
+      const attrs: Attrs = g.kind === 'tensor' ? {} : g.kind === 'axis' ? { axis: int(g.axis) } : { axis: int(g.axis), block_size: int(g.block) };
+      prologue.push({ name: this.fresh(`${w.name}_dq`), op: 'DequantizeLinear', inputs: [codes, scale], outputs: [w.name], attrs });
+    }
+    bodyTypes.set(w.name, w.type);
+    const axis = g.kind === 'tensor' ? undefined : g.axis, blockSize = g.kind === 'block' ? g.block : undefined;
+    return { inputs, info: { name: codes, dtype: enc.dtype, axis, blockSize, scale: enc.scale ? [...enc.scale] : undefined } };
+  }
+
+  private constant(base: string, t: Tensor): string {
+    const name = this.fresh(base);
+    this.constants.push({ name, type: { dtype: t.dtype, shape: t.shape }, constant: t });
+    return name;
+  }
+
+  /** x (narrow) → f (f32): DequantizeLinear with the producer's scale, or Cast. */
+  private toFloat(x: string, f: string, r: Repr, consts: ValueSpec[] | null, _types?: Map<string, TensorType>): NodeSpec {
+    if (r.dtype === 'f16' || r.dtype === 'bf16') return { name: `${f}_cast`, op: 'Cast', inputs: [x], outputs: [f], attrs: { to: int(onnxCode('f32')) } };
+    const [s, z] = this.params(x, r, consts);
+    return { name: `${f}_dq`, op: 'DequantizeLinear', inputs: [x, s, z], outputs: [f] };
+  }
+
+  /** f (f32) → y (narrow): QuantizeLinear with the calibrated scale, or Cast. */
+  private fromFloat(f: string, y: string, r: Repr, consts: ValueSpec[], types: Map<string, TensorType>): NodeSpec {
+    const shape = types.get(f)!.shape;
+    types.set(y, { dtype: r.dtype as DType, shape });
+    if (r.dtype === 'f16' || r.dtype === 'bf16') return { name: `${y}_cast`, op: 'Cast', inputs: [f], outputs: [y], attrs: { to: int(onnxCode(r.dtype)) } };
+    const [s, z] = this.params(y, r, consts);
+    return { name: `${y}_q`, op: 'QuantizeLinear', inputs: [f, s, z], outputs: [y] };
+  }
+
+  /** An f32 input of a quantized group: fake-quantize it (Q→DQ or Cast→Cast) with the group's own parameters. */
+  private roundTrip(x: string, f: string, r: Repr, t: TensorType, consts: ValueSpec[], types: Map<string, TensorType>): NodeSpec[] {
+    if (r.dtype === 'mx') {
+      // Blocks along channels for NCHW activations (the reduction of a Conv), else the last axis.
+      const axis = t.shape.length === 4 ? 1 : -1;
+      return [{
+        name: `${f}_mxqdq`, op: 'MxQuantizeDequantize', domain: MX_DOMAIN, inputs: [x], outputs: [f],
+        attrs: { format: { kind: 'string', value: r.mxElement! }, axis: int(axis) },
+      }];
+    }
+    const mid = `${x}__${r.dtype}`;
+    types.set(mid, { dtype: r.dtype as DType, shape: t.shape });
+    if (r.dtype === 'f16' || r.dtype === 'bf16') {
+      return [
+        { name: `${mid}_cast`, op: 'Cast', inputs: [x], outputs: [mid], attrs: { to: int(onnxCode(r.dtype)) } },
+        { name: `${f}_cast`, op: 'Cast', inputs: [mid], outputs: [f], attrs: { to: int(onnxCode('f32')) } },
+      ];
+    }
+    const [s, z] = this.params(mid, r, consts);
+    return [
+      { name: `${mid}_q`, op: 'QuantizeLinear', inputs: [x, s, z], outputs: [mid] },
+      { name: `${f}_dq`, op: 'DequantizeLinear', inputs: [mid, s, z], outputs: [f] },
+    ];
+  }
+
+  /** Scale and zero point as one-element constants of the body, or of the outer graph (consts null). */
+  private params(base: string, r: Repr, consts: ValueSpec[] | null): [string, string] {
+    const zd = r.dtype as DType;
+    const scale = Tensor.scalar('f32', r.scale);
+    const zp = zd === 'f8e4m3' || zd === 'f8e5m2' ? new Tensor(zd, []) : Tensor.scalar(zd, r.zeroPoint);
+    if (!consts) return [this.constant(`${base}_scale`, scale), this.constant(`${base}_zp`, zp)];
+    const s = `${base}_scale`, z = `${base}_zp`;
+    if (!consts.some((c) => c.name === s)) consts.push({ name: s, type: { dtype: 'f32', shape: [] }, constant: scale }, { name: z, type: { dtype: zd, shape: [] }, constant: zp });
+    return [s, z];
+  }
+}

@@ -1,0 +1,182 @@
+// `--quantize P|auto` as the driver runs it: calibration set → calibration → (auto: sensitivity +
+// search) → quantized fused graph, plus the `quantization` section of report.json.
+// Driver-level file (imports passes/quantize and the runtime).
+import type { Graph, Node } from '../ir/graph/graph.ts';
+import { UsageError } from '../util/errors.ts';
+import { calibrate, mseRanges } from '../../passes/quantize/calibrate.ts';
+import { members, type QGroup } from '../../passes/quantize/groups.ts';
+import { modelBytes } from '../../passes/quantize/size.ts';
+import { type Budget, describeBudget, parseAccuracy, parseLatency, parseSize } from './budget.ts';
+import { type CalibSet, generatedCalib, loadCalibDir } from './calib-data.ts';
+import { OBSERVER_KINDS, type ObserverKind } from './observers.ts';
+import { parsePrecision, type Precision } from './precision.ts';
+import { searchGreedy, type SearchResult } from './search.ts';
+import { Analyzer, pickRanges } from './sensitivity.ts';
+
+export interface QuantizeOptions {
+  /** A precision for every quantizable group, or 'auto' (search). CLI spelling 'fp8' = fp8e4m3. */
+  readonly precision: string;
+  /** Folder of .npy calibration samples (passes/quantize/README.md); generated inputs when absent. */
+  readonly calib?: string;
+  readonly calibMethod?: string;
+  /** Calibration samples to use (default 8; generated: 8). */
+  readonly calibSamples?: number;
+  /** auto: `sqnr>=30`, `top1>=99%` (default sqnr>=30). */
+  readonly accuracy?: string;
+  /** auto: `2MB`, `40%`. */
+  readonly size?: string;
+  /** auto: target cycles (needs cycle estimates; see QuantizeHooks). */
+  readonly latency?: string;
+  /** auto: the precisions a group may take (default int4w, int8, fp16). */
+  readonly candidates?: readonly string[];
+}
+
+export interface QuantizeHooks {
+  /** The target's per-kernel estimate for a quantized graph (NPU: simulated cycles); enables `latency`. */
+  estimate?: (g: Graph) => Promise<readonly { name: string; ops: readonly string[]; cycles?: number }[]>;
+  /** The target's verdict on a node of the quantized graph: null when it runs it, else why not. */
+  supports?: (n: Node) => string | null;
+}
+
+export interface QuantizeOutcome {
+  readonly graph: Graph;
+  readonly plan: ReadonlyMap<string, Precision>;
+  readonly report: Record<string, unknown>;
+  /** The loud line for the CLI when calibration used generated inputs. */
+  readonly warning?: string;
+}
+
+const DEFAULT_CANDIDATES: readonly Precision[] = ['int4w', 'int8', 'fp16'];
+
+export function cliPrecision(s: string): Precision | 'auto' {
+  if (s === 'auto') return 'auto';
+  if (s === 'fp8') return 'fp8e4m3';
+  return parsePrecision(s, '--quantize');
+}
+
+export async function quantizeFused(graph: Graph, opts: QuantizeOptions, hooks: QuantizeHooks = {}): Promise<QuantizeOutcome> {
+  const mode = cliPrecision(opts.precision);
+  const asked = opts.calibMethod ?? 'auto';
+  if (asked !== 'auto' && asked !== 'mse' && !OBSERVER_KINDS.includes(asked as ObserverKind)) throw new UsageError(`--calib-method "${asked}": expected auto, mse, ${OBSERVER_KINDS.join(', ')}`);
+  const method = (asked === 'auto' || asked === 'mse' ? 'percentile' : asked) as ObserverKind;
+  if (mode !== 'auto' && (opts.accuracy || opts.size || opts.latency)) throw new UsageError('--accuracy/--size/--latency apply to --quantize auto only');
+  const set: CalibSet = opts.calib ? loadCalibDir(opts.calib, graph, opts.calibSamples ?? 8) : generatedCalib(graph, opts.calibSamples ?? 8);
+  let calib = calibrate(graph, set.samples, method);
+  if (asked === 'mse') calib = mseRanges(calib);
+  let picked: ReturnType<typeof pickRanges> | undefined;
+  if (asked === 'auto' && mode !== 'fp16' && mode !== 'bf16' && mode !== 'int4w') ({ calib } = picked = pickRanges(graph, calib));
+  const an = new Analyzer(graph, calib);
+  let plan: Map<string, Precision>;
+  let search: SearchResult | undefined;
+  let budget: Budget | undefined;
+  if (mode === 'auto') {
+    budget = {
+      accuracy: opts.accuracy ? parseAccuracy(opts.accuracy) : opts.size || opts.latency ? undefined : parseAccuracy('sqnr>=30'),
+      size: opts.size ? parseSize(opts.size) : undefined,
+      latencyCycles: opts.latency ? parseLatency(opts.latency) : undefined,
+    };
+    if (budget.latencyCycles !== undefined && !hooks.estimate) throw new UsageError('--latency needs a target with cycle estimates (--target npu)');
+    const candidates = (opts.candidates ?? DEFAULT_CANDIDATES).map((c) => cliPrecision(c)).filter((c): c is Precision => c !== 'auto');
+    const table = budget.latencyCycles !== undefined ? await cycleTable(an, candidates, hooks.estimate!) : undefined;
+    // The search counts the quantizable groups' cycles; the other kernels' (pools, …) are a constant.
+    const searchBudget = table ? { ...budget, latencyCycles: budget.latencyCycles! - table.rest } : budget;
+    search = searchGreedy(an, { candidates, budget: searchBudget, cycles: table?.cycles });
+    plan = search.plan;
+  } else {
+    plan = new Map(an.groups.map((g) => [g.name, mode]));
+  }
+  const refused = new Map<string, string>();
+  let q = an.quantize(plan);
+  // Groups the target cannot run in their precision go back to fp32 (reported), until it runs all.
+  for (let bad = refusedGroups(q, plan, hooks); bad.size; bad = refusedGroups(q, plan, hooks)) {
+    for (const [name, why] of bad) { refused.set(name, `${plan.get(name)}: ${why}`); plan.set(name, 'fp32'); }
+    q = an.quantize(plan);
+  }
+  const metrics = search && refused.size === 0 ? search.metrics : an.evaluate(plan);
+  const layers = an.groups.map((g) => {
+    const p = plan.get(g.name) ?? 'fp32';
+    const local = p === 'fp32' ? undefined : an.local(g, p);
+    return {
+      group: g.name, compute: g.compute.name, ops: members(g.node).map((m) => m.name), precision: p,
+      ...(local ? { sqnr: round(local.sqnr), weightSqnr: round(local.weightSqnr) } : {}),
+      weightBytes: an.weightBytes(g, p),
+      ...(refused.has(g.name) ? { refusedByTarget: refused.get(g.name) } : {}),
+    };
+  });
+  const report: Record<string, unknown> = {
+    mode, calibration: {
+      source: set.source, ...(set.dir ? { dir: set.dir } : {}), samples: set.samples.length, method: calib.method,
+      ...(picked ? { methodChoice: { asked: 'auto', uniformInt8Sqnr: picked.sqnr } } : {}),
+      ...(set.warning ? { warning: set.warning } : {}),
+    },
+    ...(budget ? { budget: describeBudget(budget), met: search!.met, evaluations: search!.evaluations } : {}),
+    sizeBytes: { before: modelBytes(graph), after: modelBytes(q) },
+    // Measured on the calibration samples against the fp32 graph (reference runtime).
+    metrics: { sqnr: round(metrics.sqnr), mse: metrics.mse, top1: metrics.top1 },
+    layers,
+  };
+  return { graph: q, plan, report, warning: set.warning };
+}
+
+/**
+ * Cycles per group and precision from the target's estimate of each uniform plan: a group's cycles
+ * are those of the kernels covering its members (and its prologue/epilogue kernels, named after it).
+ */
+async function cycleTable(an: Analyzer, candidates: readonly Precision[], estimate: NonNullable<QuantizeHooks['estimate']>) {
+  const table = new Map<string, number>();
+  let rest = 0;
+  for (const p of ['fp32', ...candidates] as Precision[]) {
+    const kernels = await estimate(an.quantize(new Map(an.groups.map((g) => [g.name, p]))));
+    let attributed = 0;
+    for (const g of an.groups) {
+      const names = new Set(members(g.node).map((m) => m.name));
+      const mine = kernels.filter((k) => k.ops.some((o) => names.has(o)) || k.name.startsWith(g.name) || k.name.startsWith(`fused_${g.name}`));
+      const c = mine.reduce((s, k) => s + (k.cycles ?? 0), 0);
+      table.set(`${g.name}|${p}`, c);
+      attributed += c;
+    }
+    if (p === 'fp32') rest = kernels.reduce((s, k) => s + (k.cycles ?? 0), 0) - attributed;
+  }
+  return { cycles: (g: QGroup, p: Precision) => table.get(`${g.name}|${p}`) ?? 0, rest };
+}
+
+/** Quantized groups of q that the target refuses, by group name (a float node refusing its narrow
+ *  inputs blames the groups producing them). */
+function refusedGroups(q: Graph, plan: ReadonlyMap<string, Precision>, hooks: QuantizeHooks): Map<string, string> {
+  const bad = new Map<string, string>();
+  if (!hooks.supports) return bad;
+  const groupOf = (n: Node) => (plan.has(n.name) ? n.name : n.name.startsWith('fused_') && plan.has(n.name.slice(6)) ? n.name.slice(6) : undefined);
+  for (const n of q.nodes) {
+    const why = hooks.supports(n);
+    if (why === null) continue;
+    const own = groupOf(n);
+    if (own && plan.get(own) !== 'fp32') { bad.set(own, why); continue; }
+    const producers = n.inputs.map((v) => v?.producer).filter((p): p is Node => !!p).map(groupOf).filter((g): g is string => !!g && plan.get(g) !== 'fp32');
+    // A node the target refuses whatever its precision is the driver's to report, not ours.
+    for (const g of producers) bad.set(g, `consumer ${n.name}: ${why}`);
+  }
+  return bad;
+}
+
+/** Per group: the precision planned and what the target's kernel report says it ran. */
+export function substitutions(report: Record<string, unknown>, kernels: readonly { ops: readonly string[]; precision: string; target: string }[]): Record<string, unknown>[] {
+  const out: Record<string, unknown>[] = [];
+  for (const l of report.layers as { group: string; compute: string; precision: string }[]) {
+    // The kernel computing the group's compute op; its precision's first word is what it ran in.
+    const k = kernels.find((k) => k.ops.includes(l.compute));
+    if (!k) continue;
+    if (!samePrecision(l.precision, k.precision)) out.push({ group: l.group, planned: l.precision, ran: k.precision, target: k.target });
+  }
+  return out;
+}
+
+function samePrecision(planned: string, ran: string): boolean {
+  const alias: Record<string, string[]> = {
+    fp32: ['fp32', 'f32'], fp16: ['fp16', 'f16'], bf16: ['bf16'], int8: ['int8', 'i8', 'u8'], int4w: ['int4w', 'int4', 'i4'],
+    fp8e4m3: ['fp8e4m3', 'fp8', 'f8e4m3'], fp8e5m2: ['fp8e5m2', 'f8e5m2'],
+  };
+  const word = /^[a-z0-9]+/i.exec(ran.trim())?.[0]?.toLowerCase() ?? '';
+  return (alias[planned] ?? [planned]).includes(word);
+}
+
+const round = (x: number) => (Number.isFinite(x) ? Math.round(x * 100) / 100 : x);
