@@ -1,55 +1,75 @@
 // Tuning benchmark (not a test): on a fixed suite of matmul/conv kernels, per target,
-//   - trials to reach 95% of the best config of a long random search: XGBoost-guided search vs
-//     random search (random's expected count from the pool: (N + 1) / (k + 1) with k configs of N
-//     reaching it), and their geometric means;
+//   - trials to reach 95% of the best config of a long random search (src/tune/evaluate.ts), for
+//     random search (expected, from the pool) and for XGBoost-guided search variants: objective
+//     reg:linear vs rank:pairwise, fixed batches of 8 vs growing batches (2, 3, 6, 8 …), with and
+//     without the default prior (first batch near the default's features), cold and with
+//     transfer from the suite's earlier kernels on the same target; geometric means over the suite
+//     (per kernel, over --seeds search seeds);
 //   - cost-model pairwise ranking accuracy (trained on half the random pool, scored on the other);
 //   - cost-model scoring rate (candidates per CPU second);
-//   - default vs tuned latency per kernel and end to end for one model.
-// Measurements are memoized per config, so both searches see the same cost for the same config.
+//   - default vs tuned latency per kernel and end to end for one model per target.
 //
-//   npx tsx bench/tuning.ts [--pool 200] [--budget 120] [--model models/tiny-cnn.onnx] [--e2e-trials 24]
-import { existsSync } from 'node:fs';
+//   npx tsx bench/tuning.ts [--targets npu,wgsl,pim,interp] [--pim-preset hbm3] [--pool 120] [--budget 40] [--seeds 3]
+//     [--variants reg-fixed,reg-grow,reg,rank] [--wgsl-pool 60] [--wgsl-seeds 1] [--e2e-trials 24] [--e2e-only]
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { TuningDb } from '../tuning-db/index.ts';
 import { loadTarget } from '../src/driver/registry.ts';
+import { compileModel } from '../src/driver/compile.ts';
 import { optimizeGraph } from '../passes/index.ts';
 import { loadConfig } from '../targets/npu/config.ts';
 import { compileNpu, timeNpu } from '../targets/npu/npu.ts';
 import type { GemmSchedule } from '../targets/npu/codegen/schedule.ts';
+import type { WgslPayload } from '../targets/wgsl/index.ts';
+import { nodeGpu } from '../targets/wgsl/node.ts';
+import { createSession } from '../targets/wgsl/runtime.js';
 import { ARRAY_OPS, npuEnv } from '../src/tune/npu/layer.ts';
 import { npuTask } from '../src/tune/npu/task.ts';
 import { type TuneTask, tirTask } from '../src/tune/task.ts';
 import { randomTensor } from '../src/runtime/random.ts';
-import { targetKey } from '../src/tune/keys.ts';
+import { DEFAULT_CONFIG, targetKey } from '../src/tune/keys.ts';
 import { loadOnnxBytes, loadOnnxFile } from '../src/frontend/onnx/import.ts';
 import type { PrimFunc } from '../src/ir/tensor/func.ts';
 import { lowerGraph } from '../src/lower/lower.ts';
-import { FEATURE_LENGTH, featurize } from '../src/tune/features/features.ts';
-import { type Config, configHash } from '../src/tune/keys.ts';
+import { FEATURE_LENGTH } from '../src/tune/features/features.ts';
 import { InterpMeasurer } from '../src/tune/measure/interp.ts';
-import type { MeasureInput, MeasureResult, Measurer } from '../src/tune/measure/measurer.ts';
+import type { Measurer } from '../src/tune/measure/measurer.ts';
 import { RandomModel, pairwiseAccuracy } from '../src/tune/model/model.ts';
 import { XgbModel } from '../src/tune/model/xgboost.ts';
-import { Rng } from '../src/tune/rng.ts';
-import { randomValid } from '../src/tune/search.ts';
-import { buildSpace } from '../src/tune/space/index.ts';
-import { INTERP_TARGET } from '../src/tune/targets.ts';
+import { INTERP_TARGET, resolveTuneTarget } from '../src/tune/targets.ts';
 import { tuneKernel, tuneTask } from '../src/tune/tuner.ts';
 import { tunedSchedule } from '../src/tune/apply.ts';
+import { tuneModel } from '../src/tune/driver.ts';
+import { type SearchVariant, coldDb, heldOutPairwise, memoized, packFeatures, randomPool, trialsToGoal } from '../src/tune/evaluate.ts';
+import { wgslTask } from '../src/tune/wgsl/task.ts';
 import { applySchedule } from '../src/schedule/apply.ts';
-import { oneOpModel } from '../test/helpers/check.ts';
+import { oneOpModel, randomInputs } from '../test/helpers/check.ts';
+import { OnnxBuilder } from '../models/builder.ts';
 
 const { values: a } = parseArgs({ options: {
-  pool: { type: 'string', default: '200' }, budget: { type: 'string', default: '120' },
+  pool: { type: 'string', default: '120' }, budget: { type: 'string', default: '40' }, seeds: { type: 'string', default: '3' },
+  'wgsl-pool': { type: 'string', default: '60' }, 'wgsl-seeds': { type: 'string', default: '1' },
+  variants: { type: 'string', default: 'reg-fixed,reg-grow,reg,rank' },
   model: { type: 'string', default: 'models/tiny-cnn.onnx' }, 'e2e-trials': { type: 'string', default: '24' },
-  'npu-model': { type: 'string', default: 'models/tiny-cnn.onnx' }, targets: { type: 'string', default: 'npu,wgsl,interp' },
+  'npu-model': { type: 'string', default: 'models/tiny-cnn.onnx' }, 'wgsl-model': { type: 'string', default: 'models/tiny-cnn.onnx' },
+  'pim-preset': { type: 'string', default: 'hbm3' },
+  targets: { type: 'string', default: 'npu,wgsl,pim,interp' }, 'e2e-only': { type: 'boolean', default: false },
 } });
-const POOL = Number(a.pool), BUDGET = Number(a.budget);
+const BUDGET = Number(a.budget);
+const VARIANTS: Record<string, Omit<SearchVariant, 'transfer'>> = {
+  'reg-fixed': { objective: 'reg:linear', growBatch: false, defaultPrior: false },
+  'reg-grow': { objective: 'reg:linear', growBatch: true, defaultPrior: false },
+  reg: { objective: 'reg:linear', growBatch: true, defaultPrior: true },
+  rank: { objective: 'rank:pairwise', growBatch: true, defaultPrior: true },
+};
+const variants = a.variants!.split(',').map((v) => { if (!VARIANTS[v]) throw new Error(`unknown variant ${v}`); return v; });
 
 const lower = (bytes: Uint8Array): PrimFunc => lowerGraph(loadOnnxBytes(bytes).graph).calls[0].func;
 const mm = (m: number, n: number, k: number) => lower(oneOpModel({ op: 'MatMul', inputs: [['f32', [m, k]], ['f32', [k, n]]] }));
-const conv = (c: number, h: number, oc: number, r: number) =>
-  lower(oneOpModel({ op: 'Conv', inputs: [['f32', [1, c, h, h]], ['f32', [oc, c, r, r]]], attrs: { pads: Array(4).fill((r - 1) / 2) } }));
+const conv = (c: number, h: number, oc: number, r: number, s = 1) =>
+  lower(oneOpModel({ op: 'Conv', inputs: [['f32', [1, c, h, h]], ['f32', [oc, c, r, r]]], attrs: { pads: Array(4).fill((r - 1) / 2), strides: [s, s] } }));
 const W = (shape: number[], seed: number) => randomTensor('f32', shape, seed);
 const mmW = (m: number, n: number, k: number) => oneOpModel({ op: 'MatMul', inputs: [['f32', [m, k]], W([k, n], 1)] });
 const convW = (c: number, h: number, oc: number, r: number, s = 1) =>
@@ -64,6 +84,16 @@ const NPU_SUITE: [string, () => Uint8Array][] = [
   ['conv1x1 128→64 @28²', () => convW(128, 28, 64, 1)],
   ['conv3x3 s2 16→32 @56²', () => convW(16, 56, 32, 3, 2)],
 ];
+/** Sizes that take 1–20 ms each on SwiftShader (a measurement is ~0.3 s with compile and checks). */
+const WGSL_SUITE: [string, () => PrimFunc][] = [
+  ['matmul 128×128×128', () => mm(128, 128, 128)],
+  ['matmul 256×64×128', () => mm(256, 64, 128)],
+  ['matmul 64×256×256', () => mm(64, 256, 256)],
+  ['conv3x3 16→32 @32²', () => conv(16, 32, 32, 3)],
+  ['conv3x3 32→32 @16²', () => conv(32, 16, 32, 3)],
+  ['conv1x1 64→64 @16²', () => conv(64, 16, 64, 1)],
+  ['conv3x3 s2 16→32 @32²', () => conv(16, 32, 32, 3, 2)],
+];
 const SUITE: [string, () => PrimFunc][] = [
   ['matmul 64×64×64', () => mm(64, 64, 64)],
   ['matmul 128×32×64', () => mm(128, 32, 64)],
@@ -74,97 +104,86 @@ const SUITE: [string, () => PrimFunc][] = [
 ];
 
 const geomean = (xs: number[]) => Math.exp(xs.reduce((s, x) => s + Math.log(x), 0) / xs.length);
+const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[xs.length >> 1];
 const f3 = (x: number) => x.toFixed(3);
 const cpuMs = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };
+const cap = (v: number) => (Number.isFinite(v) ? v : BUDGET); // a search that never got there counts its whole budget
 
-/** The task with its measurements memoized per config. */
-function memoized(t: TuneTask): TuneTask {
-  const cache = new Map<string, MeasureResult>();
-  return {
-    ...t, random: t.random, mutate: t.mutate, check: t.check, defaultCandidate: t.defaultCandidate,
-    async measure(batch) {
-      const out: MeasureResult[] = [];
-      for (const b of batch) {
-        const h = configHash(b.config);
-        let r = cache.get(h);
-        if (!r) { r = (await t.measure([b]))[0]; cache.set(h, r); }
-        out.push(r);
-      }
-      return out;
-    },
-  };
+interface Row {
+  name: string; space: number; randomTrials: number;
+  /** variant → [cold, transfer] trials, geomean over seeds. */
+  trials: Map<string, [number, number]>;
+  acc: Record<'reg' | 'rank', number>; rnd: number; dflt: number; tuned: number; model: XgbModel; x: Float32Array;
 }
 
-async function benchKernel(name: string, raw: TuneTask, fingerprint: string, shared?: TuningDb) {
+/** Per variant and seed, a database the suite's kernels share (transfer in suite order). */
+type Shared = Map<string, TuningDb>;
+
+async function benchKernel(name: string, raw: TuneTask, fingerprint: string, shared: Shared, pool: number, seeds: number,
+  remeasure?: (task: TuneTask, best: unknown) => Promise<{ dflt: number; tuned: number }>): Promise<Row> {
   const task = memoized(raw);
-  const rng = new Rng(42);
-  // The long random search (the whole space when it is smaller than the pool).
-  const pool: { c: Config; cost: number; f: Float32Array }[] = [];
-  const seen = new Set<string>();
-  while (pool.length < POOL) {
-    const c = randomValid(task, rng, seen, 2000);
-    if (!c) break;
-    seen.add(configHash(c));
-    const r = task.check(c);
-    if (!r.ok) continue;
-    const [m] = await task.measure([r]);
-    if (m.ok) pool.push({ c, cost: m.cost, f: r.features });
+  const p = await randomPool(task, pool);
+  const trials = new Map<string, [number, number]>();
+  for (const v of variants) {
+    const cold: number[] = [], xfer: number[] = [];
+    for (let s = 0; s < seeds; s++) {
+      const db = coldDb();
+      cold.push(cap(await trialsToGoal(task, fingerprint, db, p.goal, { ...VARIANTS[v], transfer: false }, { budget: BUDGET, seed: 7 + s })));
+      db.close();
+      const key = `${v}/${s}`;
+      if (!shared.has(key)) shared.set(key, coldDb());
+      xfer.push(cap(await trialsToGoal(task, fingerprint, shared.get(key)!, p.goal, { ...VARIANTS[v], transfer: true }, { budget: BUDGET, seed: 7 + s })));
+    }
+    trials.set(v, [geomean(cold), geomean(xfer)]);
   }
-  const best = Math.min(...pool.map((p) => p.cost));
-  const goal = best / 0.95;
-  const k = pool.filter((p) => p.cost <= goal).length;
-  const randomTrials = (pool.length + 1) / (k + 1);
-  // XGBoost-guided search. Trial 0 (the target's default) is not counted: random search does not get
-  // it either, and on the NPU the default rule is often already within 5% of the best. "cold" starts
-  // from an empty database; "transfer" shares one database with the suite's earlier kernels.
-  const search = async (db: TuningDb, transfer: number) => {
-    await tuneTask(task, fingerprint, db, { trials: BUDGET + 1, batch: 8, model: new XgbModel(), seed: 7, transfer });
-    const recs = db.lookup(task.workloadKey, targetKey(fingerprint)).sort((x, y) => x.trial - y.trial);
-    const searched = recs.filter((r) => r.trial !== 0);
-    const hit = searched.findIndex((r) => r.ok && r.cost !== null && r.cost <= goal);
-    return { recs, trials: hit < 0 ? Infinity : hit + 1 };
-  };
-  const cold = TuningDb.open(':memory:');
-  const { recs, trials: xgbTrials } = await search(cold, 0);
-  cold.close();
-  const xferTrials = shared ? (await search(shared, 2000)).trials : NaN;
-  const dflt = recs.find((r) => r.trial === 0)?.cost ?? NaN;
-  const tuned = Math.min(...recs.filter((r) => r.ok).map((r) => r.cost!));
-  // Pairwise accuracy: train on half the pool, score the other half.
-  const half = pool.length >> 1;
-  const pack = (ps: typeof pool) => { const x = new Float32Array(ps.length * FEATURE_LENGTH); ps.forEach((p, i) => x.set(p.f, i * FEATURE_LENGTH)); return x; };
-  const tr = pool.slice(0, half), te = pool.slice(half);
-  const trBest = Math.min(...tr.map((p) => p.cost));
-  const model = new XgbModel();
-  await model.fit(pack(tr), Float64Array.from(tr, (p) => trBest / p.cost), FEATURE_LENGTH);
-  const acc = pairwiseAccuracy(model.predict(pack(te), FEATURE_LENGTH), te.map((p) => p.cost));
-  const rnd = pairwiseAccuracy(new RandomModel(3).predict(pack(te), FEATURE_LENGTH), te.map((p) => p.cost));
-  return { name, space: task.size, pool: pool.length, best, randomTrials, xgbTrials, xferTrials, acc, rnd, dflt, tuned, model, x: pack(pool) };
+  // Default vs the best config any search or the pool found.
+  const all = [...shared.entries()].flatMap(([, db]) => db.lookup(task.workloadKey, targetKey(fingerprint)));
+  const dfltRec = all.find((r) => r.trial === 0);
+  const bestRec = all.filter((r) => r.ok && r.cost !== null).sort((x, y) => x.cost! - y.cost!)[0];
+  let dflt = dfltRec?.cost ?? NaN, tuned = Math.min(bestRec?.cost ?? Infinity, dflt);
+  if (remeasure && bestRec && bestRec.trial !== 0) ({ dflt, tuned } = await remeasure(raw, JSON.parse(bestRec.schedule)));
+  const reg = await heldOutPairwise(p, 'reg:linear'), rank = await heldOutPairwise(p, 'rank:pairwise');
+  const te = p.entries.slice(p.entries.length >> 1);
+  const rnd = pairwiseAccuracy(new RandomModel(3).predict(packFeatures(te), FEATURE_LENGTH), te.map((e) => e.cost));
+  return { name, space: task.size, randomTrials: p.randomTrials, trials, acc: { reg: reg.acc, rank: rank.acc }, rnd, dflt, tuned, model: reg.model, x: packFeatures(p.entries) };
 }
 
-async function endToEnd(file: string, base: Measurer) {
-  const model = loadOnnxFile(file);
-  const calls = lowerGraph(model.graph).calls;
-  const db = TuningDb.open(':memory:');
-  for (const c of calls) await tuneKernel(c.func, c.func.name, INTERP_TARGET, db, base, { trials: Number(a['e2e-trials']), batch: 8, model: new XgbModel() });
-  // Re-measure the compiled module both ways, fresh (not the tuning records).
-  let dflt = 0, tuned = 0, nTuned = 0;
-  for (const c of calls) {
-    const ch = tunedSchedule(db, INTERP_TARGET.fingerprint, c.func);
-    if (ch) nTuned++;
-    const f0 = applySchedule(c.func, []), f1 = applySchedule(c.func, ch?.schedule ?? []);
-    const [r0, r1] = await base.measure([{ base: f0, func: f0, steps: [], config: {} }, { base: f0, func: f1, steps: ch?.schedule ?? [], config: {} }]);
-    dflt += r0.cost; tuned += r1.cost;
+function line(r: Row, unit: string): void {
+  const t = variants.map((v) => `${v} ${r.trials.get(v)![0].toFixed(1)}/${r.trials.get(v)![1].toFixed(1)}`).join('  ');
+  console.log(`${r.name.padEnd(22)} space ${String(r.space).padStart(5)}  random ${r.randomTrials.toFixed(1).padStart(5)}  ${t}  ` +
+    `pairwise reg ${r.acc.reg.toFixed(2)} rank ${r.acc.rank.toFixed(2)} (random ${r.rnd.toFixed(2)})  default ${f3(r.dflt)} → tuned ${f3(r.tuned)} ${unit} (${(r.dflt / r.tuned).toFixed(2)}×)`);
+}
+
+function report(rows: Row[], unit: string): void {
+  const rnd = geomean(rows.map((r) => r.randomTrials));
+  console.log(`geomean trials to 95% of the long random search's best (cold / with transfer; target ≤ 25% of random): random ${rnd.toFixed(1)}`);
+  for (const v of variants) {
+    const c = geomean(rows.map((r) => r.trials.get(v)![0])), x = geomean(rows.map((r) => r.trials.get(v)![1]));
+    console.log(`  xgb ${v.padEnd(9)} cold ${c.toFixed(1)} (${(100 * c / rnd).toFixed(0)}%)  transfer ${x.toFixed(1)} (${(100 * x / rnd).toFixed(0)}%)`);
   }
-  db.close();
-  return { kernels: calls.length, nTuned, dflt, tuned };
+  const mean = (k: 'reg' | 'rank') => (rows.reduce((s, r) => s + r.acc[k], 0) / rows.length).toFixed(3);
+  console.log(`mean pairwise accuracy: reg:linear ${mean('reg')}, rank:pairwise ${mean('rank')} (target ≥ 0.8)`);
+  const last = rows[rows.length - 1];
+  const reps = Math.ceil(100_000 / (last.x.length / FEATURE_LENGTH));
+  const x = new Float32Array(reps * last.x.length);
+  for (let i = 0; i < reps; i++) x.set(last.x, i * last.x.length);
+  last.model.predict(x.subarray(0, 1000 * FEATURE_LENGTH), FEATURE_LENGTH);
+  const t0 = cpuMs();
+  last.model.predict(x, FEATURE_LENGTH);
+  console.log(`cost model: ${Math.round((x.length / FEATURE_LENGTH) / ((cpuMs() - t0) / 1000)).toLocaleString('en-US')} predictions per CPU second (target ≥ 50,000); costs in ${unit}`);
+}
+
+async function suite(rows: Row[], unit: string, run: (shared: Shared) => Promise<void>): Promise<void> {
+  const shared: Shared = new Map();
+  await run(shared);
+  for (const db of shared.values()) db.close();
+  report(rows, unit);
 }
 
 async function npuEndToEnd(file: string, presetName: string) {
   const target = await loadTarget(`npu:${presetName}`);
   const cfg = loadConfig(presetName);
-  const model = loadOnnxFile(file);
-  const graph = optimizeGraph(model.graph, { target });
+  const graph = optimizeGraph(loadOnnxFile(file).graph, { target });
   const env = npuEnv(graph, cfg);
   const db = TuningDb.open(':memory:');
   const schedule: Record<string, GemmSchedule> = {};
@@ -182,59 +201,144 @@ async function npuEndToEnd(file: string, presetName: string) {
   return { layers: Object.keys(schedule).length, dflt: d, tuned };
 }
 
-function report(rows: Awaited<ReturnType<typeof benchKernel>>[], unit: string): void {
-  const cap = (v: number) => (Number.isFinite(v) ? v : BUDGET); // a search that never got there counts its whole budget
-  const rnd = geomean(rows.map((r) => r.randomTrials)), cold = geomean(rows.map((r) => cap(r.xgbTrials)));
-  console.log(`geomean trials to 95% of the long random search's best: random ${rnd.toFixed(1)}, xgb cold ${cold.toFixed(1)} (${(100 * cold / rnd).toFixed(0)}% of random)` +
-    (rows.every((r) => !Number.isNaN(r.xferTrials)) ? `, xgb + transfer ${geomean(rows.map((r) => cap(r.xferTrials))).toFixed(1)} (${(100 * geomean(rows.map((r) => cap(r.xferTrials))) / rnd).toFixed(0)}%)` : '') + ' (target ≤ 25%)');
-  console.log(`mean pairwise accuracy ${(rows.reduce((s, r) => s + r.acc, 0) / rows.length).toFixed(3)} (target ≥ 0.8)`);
-  const last = rows[rows.length - 1];
-  const reps = Math.ceil(100_000 / (last.x.length / FEATURE_LENGTH));
-  const x = new Float32Array(reps * last.x.length);
-  for (let i = 0; i < reps; i++) x.set(last.x, i * last.x.length);
-  last.model.predict(x.subarray(0, 1000 * FEATURE_LENGTH), FEATURE_LENGTH);
-  const t0 = cpuMs();
-  last.model.predict(x, FEATURE_LENGTH);
-  console.log(`cost model: ${Math.round((x.length / FEATURE_LENGTH) / ((cpuMs() - t0) / 1000)).toLocaleString('en-US')} predictions per CPU second (target ≥ 50,000); costs in ${unit}`);
+/** GPU time of whole-model runs, default and tuned artifacts alternating (median of `runs` each). */
+async function wgslEndToEnd(file: string) {
+  const dir = mkdtempSync(join(tmpdir(), 'tscc-bench-tune-'));
+  try {
+    const db = join(dir, 'wgsl.db');
+    const tuned = await tuneModel(loadOnnxFile(file), { target: 'wgsl', db, trials: Number(a['e2e-trials']), batch: 8 });
+    const model = loadOnnxFile(file);
+    const plain = await compileModel(model, { target: 'wgsl' }), withDb = await compileModel(model, { target: 'wgsl', db });
+    const inputs = randomInputs(readFileSync(file));
+    const { gpu } = await nodeGpu();
+    const sessions = await Promise.all([plain, withDb].map(async (c) => {
+      const { built } = c.artifact.payload as WgslPayload;
+      const s = await createSession(gpu, built.plan, built.weights.slice().buffer, built.shaderCode);
+      await s.ready;
+      return s;
+    }));
+    const feed = Object.fromEntries(Object.entries(inputs).map(([k, t]) => [k, t.data as ArrayLike<number>]));
+    // Three clocks, 56 runs each, default and tuned alternating (order flipped every round): GPU
+    // timestamps, wall time, and the process CPU time (what the tuner measures on a CPU adapter).
+    const clocks = { gpu: [[], []], wall: [[], []], cpu: [[], []] } as Record<'gpu' | 'wall' | 'cpu', number[][]>;
+    for (let r = 0; r < 60; r++) {
+      for (const i of r % 2 ? [1, 0] : [0, 1]) {
+        const c0 = cpuMs(), w0 = performance.now();
+        await sessions[i].run(feed, { timing: true });
+        if (r < 4) continue;
+        clocks.gpu[i].push(sessions[i].lastTiming!.totalMs); clocks.wall[i].push(performance.now() - w0); clocks.cpu[i].push(cpuMs() - c0);
+      }
+    }
+    sessions.forEach((s) => s.destroy());
+    const nTuned = withDb.plan.kernels.filter((k) => k.tuned).length;
+    const q = (v: number[], p: number) => [...v].sort((x, y) => x - y)[Math.floor(v.length * p)];
+    const show = (k: keyof typeof clocks) => {
+      const [d, t] = clocks[k];
+      return `${k} ${f3(median(d))} [${f3(q(d, 0.1))}..${f3(q(d, 0.9))}] → ${f3(median(t))} [${f3(q(t, 0.1))}..${f3(q(t, 0.9))}] ms (${(median(d) / median(t)).toFixed(2)}×)`;
+    };
+    const which = withDb.plan.kernels.filter((k) => k.tuned).map((k) => k.name).join(', ');
+    return { kernels: tuned.kernels.length, nTuned, text: `${(['gpu', 'wall', 'cpu'] as const).map(show).join('; ')}${which ? `; tuned: ${which}` : ''}` };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
-const line = (r: Awaited<ReturnType<typeof benchKernel>>, unit: string) =>
-  console.log(`${r.name.padEnd(20)} space ${String(r.space).padStart(5)}  random ${r.randomTrials.toFixed(1).padStart(6)}  xgb ${String(r.xgbTrials).padStart(4)}${Number.isNaN(r.xferTrials) ? '' : ` (+transfer ${r.xferTrials})`}  ` +
-    `ratio ${(r.xgbTrials / r.randomTrials).toFixed(2)}  pairwise ${r.acc.toFixed(2)} (random ${r.rnd.toFixed(2)})  default ${f3(r.dflt)} → tuned ${f3(r.tuned)} ${unit} (${(r.dflt / r.tuned).toFixed(2)}×)`);
+/** A GEMV MLP (MatMul → Add → MatMul, weights as initializers): every node runs on PIM. */
+function pimMlp(k: number, n1: number, n2: number): Uint8Array {
+  const b = new OnnxBuilder({ opset: 17 });
+  const h = b.op('Add', [b.op('MatMul', [b.input('x', 'f32', [1, k]), b.initializer(W([k, n1], 4))]), b.initializer(W([n1], 5))]);
+  b.output(b.op('MatMul', [h, b.initializer(W([n1, n2], 6))]));
+  return b.toBytes();
+}
+
+/** Per GEMV kernel default vs tuned cycles, and the whole model compiled with and without the records. */
+async function pimEndToEnd(preset: string) {
+  const dir = mkdtempSync(join(tmpdir(), 'tscc-bench-tune-'));
+  try {
+    const db = join(dir, 'pim.db'), bytes = pimMlp(1024, 1024, 512), spec = `pim:${preset}`;
+    const s = await tuneModel(loadOnnxBytes(bytes), { target: spec, db, trials: Number(a['e2e-trials']), batch: 8 });
+    const plain = await compileModel(loadOnnxBytes(bytes), { target: spec }), tuned = await compileModel(loadOnnxBytes(bytes), { target: spec, db });
+    return { kernels: s.kernels, nTuned: tuned.plan.kernels.filter((k) => k.tuned).length, dflt: plain.artifact.cycles ?? NaN, tuned: tuned.artifact.cycles ?? NaN, how: s.how };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function interpEndToEnd(file: string, base: Measurer) {
+  const calls = lowerGraph(loadOnnxFile(file).graph).calls;
+  const db = TuningDb.open(':memory:');
+  for (const c of calls) await tuneKernel(c.func, c.func.name, INTERP_TARGET, db, base, { trials: Number(a['e2e-trials']), batch: 8, model: new XgbModel() });
+  // Re-measure the compiled module both ways, fresh (not the tuning records).
+  let dflt = 0, tuned = 0, nTuned = 0;
+  for (const c of calls) {
+    const ch = tunedSchedule(db, INTERP_TARGET.fingerprint, c.func);
+    if (ch) nTuned++;
+    const f0 = applySchedule(c.func, []), f1 = applySchedule(c.func, ch?.schedule ?? []);
+    const [r0, r1] = await base.measure([{ base: f0, func: f0, steps: [], config: {} }, { base: f0, func: f1, steps: ch?.schedule ?? [], config: {} }]);
+    dflt += r0.cost; tuned += r1.cost;
+  }
+  db.close();
+  return { kernels: calls.length, nTuned, dflt, tuned };
+}
 
 async function main(): Promise<void> {
-  console.log(`tscc tuning bench — pool ${POOL} random configs per kernel, XGBoost budget ${BUDGET} trials\n`);
+  console.log(`tscc tuning bench — XGBoost budget ${BUDGET} trials; variants ${variants.join(', ')} (trials shown cold/transfer)\n`);
   const only = a.targets!.split(',');
   if (only.includes('npu')) {
     for (const preset of ['onnxim-tpuv4', 'edge16']) {
       const target = await loadTarget(`npu:${preset}`);
-      console.log(`## npu:${preset}: cycle simulator, one layer at a time`);
-      const rows = [];
-      const shared = TuningDb.open(':memory:');
-      for (const [name, make] of NPU_SUITE) {
-        const g = loadOnnxBytes(make()).graph;
-        const t = npuTask(npuEnv(g, loadConfig(preset)), g.nodes[0]);
-        if (!t) { console.log(`${name}: not an array layer on this preset`); continue; }
-        const r = await benchKernel(name, t, target.fingerprint(), shared);
-        rows.push(r); line(r, 'cycles');
-      }
-      shared.close();
-      report(rows, 'cycles');
+      console.log(`## npu:${preset}: cycle simulator, one layer at a time; pool ${a.pool}, ${a.seeds} seeds`);
+      const rows: Row[] = [];
+      await suite(rows, 'cycles', async (shared) => {
+        for (const [name, make] of NPU_SUITE) {
+          const g = loadOnnxBytes(make()).graph;
+          const t = npuTask(npuEnv(g, loadConfig(preset)), g.nodes[0]);
+          if (!t) { console.log(`${name}: not an array layer on this preset`); continue; }
+          const r = await benchKernel(name, t, target.fingerprint(), shared, Number(a.pool), Number(a.seeds));
+          rows.push(r); line(r, 'cycles');
+        }
+      });
       const e = await npuEndToEnd(a['npu-model']!, preset);
       console.log(`end to end ${a['npu-model']}: ${e.layers} layers tuned: default ${e.dflt.toFixed(0)} → tuned ${e.tuned.toFixed(0)} cycles (${(e.dflt / e.tuned).toFixed(3)}×)\n`);
     }
   }
-  if (only.includes('wgsl')) console.log('## wgsl: not measured — the WGSL target picks register tiles itself at codegen (targets/wgsl/tile.ts) and its runner is not wired into src/tune yet\n');
+  if (only.includes('wgsl')) {
+    const r = await resolveTuneTarget('wgsl');
+    console.log(`## wgsl: ${r.how}; pool ${a['wgsl-pool']}, ${a['wgsl-seeds']} seeds`);
+    // Fresh default-vs-tuned timings (3 alternating pairs, medians), not the search's memoized ones.
+    const remeasure = async (t: TuneTask, best: unknown) => {
+      const d = { config: DEFAULT_CONFIG, ...t.defaultCandidate() }, b = { ...d, config: { best: 1 }, schedule: best };
+      const ds: number[] = [], bs: number[] = [];
+      for (let i = 0; i < 3; i++) { const [x, y] = await t.measure([d, b]); ds.push(x.cost); bs.push(y.cost); }
+      return { dflt: median(ds), tuned: median(bs) };
+    };
+    const rows: Row[] = [];
+    if (!a['e2e-only']) await suite(rows, 'ms', async (shared) => {
+      for (const [name, make] of WGSL_SUITE) {
+        const row = await benchKernel(name, wgslTask(make(), name, r.profile!, r.measurer!), r.tune.fingerprint, shared, Number(a['wgsl-pool']), Number(a['wgsl-seeds']), remeasure);
+        rows.push(row); line(row, 'ms');
+      }
+    });
+    const e = await wgslEndToEnd(a['wgsl-model']!);
+    console.log(`end to end ${a['wgsl-model']}: ${e.kernels} kernels (${e.nTuned} tuned), default → tuned, median [10%..90%] of 56 runs: ${e.text}\n`);
+  }
+  if (only.includes('pim')) {
+    const e = await pimEndToEnd(a['pim-preset']!);
+    console.log(`## pim:${a['pim-preset']}: ${e.how}; GEMV MLP 1×1024 → 1024 → 512, ${a['e2e-trials']} trials a kernel`);
+    for (const k of e.kernels) console.log(`${k.name.padEnd(22)} default ${k.defaultCost} → tuned ${k.best} cycles (${((k.defaultCost ?? NaN) / (k.best ?? NaN)).toFixed(2)}×)`);
+    console.log(`end to end: ${e.nTuned} kernels tuned: default ${e.dflt} → tuned ${e.tuned} cycles (${(e.dflt / e.tuned).toFixed(3)}×)\n`);
+  }
   if (only.includes('interp')) {
     console.log('## interp: Tensor IR interpreter on this CPU (CPU time; the development measurer)');
     const m = new InterpMeasurer();
-    const rows = [];
-    for (const [name, make] of SUITE) {
-      const r = await benchKernel(name, tirTask(make(), name, 'interp', m, () => []), INTERP_TARGET.fingerprint);
-      rows.push(r); line(r, 'ms');
-    }
-    report(rows, 'ms');
-    const e = await endToEnd(a.model!, m);
+    const rows: Row[] = [];
+    await suite(rows, 'ms', async (shared) => {
+      for (const [name, make] of SUITE) {
+        const r = await benchKernel(name, tirTask(make(), name, 'interp', m, () => []), INTERP_TARGET.fingerprint, shared, Number(a.pool), 1);
+        rows.push(r); line(r, 'ms');
+      }
+    });
+    const e = await interpEndToEnd(a.model!, m);
     console.log(`end to end ${a.model}: ${e.kernels} kernels (${e.nTuned} tuned): default ${f3(e.dflt)} ms → tuned ${f3(e.tuned)} ms (${(e.dflt / e.tuned).toFixed(2)}×)\n`);
   }
 }

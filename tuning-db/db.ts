@@ -23,6 +23,8 @@ export interface TuningRecord {
   readonly trial: number;
   readonly features?: Float32Array | null;
   readonly createdAt?: number;
+  /** Cost re-measured after the search, beside the default's (timed targets); null when not confirmed. */
+  readonly confirmed?: number | null;
 }
 
 export interface WorkloadInfo { readonly workloadKey: string; readonly name: string; readonly tir: string }
@@ -32,13 +34,14 @@ export class DbError extends Error {}
 interface Row {
   workload_key: string; target_key: string; config_hash: string; config: string; schedule: string;
   ok: number; cost: number | null; error: string | null; trial: number; features: Buffer | null; created_at: number;
+  confirmed: number | null;
 }
 
 function fromRow(r: Row): TuningRecord {
   const f = r.features;
   return {
     workloadKey: r.workload_key, targetKey: r.target_key, configHash: r.config_hash, config: r.config,
-    schedule: r.schedule, ok: r.ok === 1, cost: r.cost, error: r.error, trial: r.trial, createdAt: r.created_at,
+    schedule: r.schedule, ok: r.ok === 1, cost: r.cost, error: r.error, trial: r.trial, createdAt: r.created_at, confirmed: r.confirmed,
     features: f ? new Float32Array(f.buffer.slice(f.byteOffset, f.byteOffset + f.byteLength)) : null,
   };
 }
@@ -101,17 +104,23 @@ export class TuningDb {
   /** One measured batch, one transaction. Returns how many rows were new (duplicates are ignored). */
   recordBatch(records: readonly TuningRecord[]): number {
     const ins = this.db.prepare(`INSERT OR IGNORE INTO records
-      (workload_key, target_key, config_hash, config, schedule, ok, cost, error, trial, features, created_at)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+      (workload_key, target_key, config_hash, config, schedule, ok, cost, error, trial, features, created_at, confirmed)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
     return this.db.transaction((rs: readonly TuningRecord[]) => {
       let n = 0;
       for (const r of rs) {
         const f = r.features ? Buffer.from(r.features.buffer, r.features.byteOffset, r.features.byteLength) : null;
         n += ins.run(r.workloadKey, r.targetKey, r.configHash, r.config, r.schedule, r.ok ? 1 : 0,
-          r.ok ? r.cost : null, r.error ?? null, r.trial, f, r.createdAt ?? Date.now()).changes;
+          r.ok ? r.cost : null, r.error ?? null, r.trial, f, r.createdAt ?? Date.now(), r.confirmed ?? null).changes;
       }
       return n;
     }).immediate(records);
+  }
+
+  /** Sets the confirmed (re-measured) cost of records, in one transaction. */
+  confirm(rows: readonly { workloadKey: string; targetKey: string; configHash: string; cost: number }[]): void {
+    const up = this.db.prepare('UPDATE records SET confirmed = ? WHERE workload_key = ? AND target_key = ? AND config_hash = ?');
+    this.db.transaction(() => { for (const r of rows) up.run(r.cost, r.workloadKey, r.targetKey, r.configHash); }).immediate();
   }
 
   /** Every record of a workload on a target (any other target key misses). */

@@ -7,10 +7,14 @@ import { VERSION } from '../version.ts';
 import type { Model } from '../frontend/onnx/import.ts';
 import { lowerGraph } from '../lower/lower.ts';
 import { applySchedule } from '../schedule/apply.ts';
-import { optimizeGraph } from '../../passes/index.ts';
+import { lookupPass, optimizeGraph, runPasses } from '../../passes/index.ts';
+import type { Graph } from '../ir/graph/graph.ts';
 import type { Artifact, KernelPlan, ModulePlan, Target } from '../../targets/target.ts';
 import { loadTarget } from './registry.ts';
-import { openTuningLookup } from '../tune/apply.ts';
+import { openTuningLookup, tuningFingerprint } from '../tune/apply.ts';
+import { npuLayerSchedules } from '../tune/npu/apply.ts';
+import { loadConfig } from '../../targets/npu/config.ts';
+import { type QuantizeOptions, quantizeFused, substitutions } from '../quant/search-run.ts';
 
 export interface CompileOptions {
   /** `name[:variant]`, e.g. `npu:edge16`. */
@@ -19,23 +23,40 @@ export interface CompileOptions {
   readonly noPasses?: boolean;
   /** A tuning database: kernels with a record faster than their default schedule use it. */
   readonly db?: string;
+  /** `--target hetero…`: the system (a preset name or a JSON file); see src/driver/hetero. */
+  readonly system?: string;
+  /** `--quantize …`: a precision per fused group after the graph passes (src/quant/search-run.ts). */
+  readonly quantize?: QuantizeOptions;
 }
 
 export interface Compiled {
   readonly target: Target;
   readonly plan: ModulePlan;
   readonly artifact: Artifact;
+  /** report.json's `quantization` section, with --quantize. */
+  readonly quantization?: Record<string, unknown>;
 }
 
 export async function compileModel(model: Model, opts: CompileOptions): Promise<Compiled> {
+  if (opts.target === 'hetero' || opts.target.startsWith('hetero:')) {
+    // Loaded on demand: the hetero driver compiles its segments through this function.
+    return (await import('./hetero/index.ts')).compileHetero(model, opts);
+  }
   const target = await loadTarget(opts.target);
-  const graph = opts.noPasses ? model.graph : optimizeGraph(model.graph, { target });
+  const source = unrollRecurrent(model.graph, target);
+  let graph = opts.noPasses ? source : optimizeGraph(source, { target });
+  const quant = opts.quantize ? await quantizeFused(graph, opts.quantize, {
+    supports: (n) => { const s = target.supports(n); return s.ok ? null : s.reason; },
+    // Targets that schedule graph nodes themselves (the NPU) estimate a graph without lowering: --latency.
+    ...(target.lowersToTensorIR === false ? { estimate: async (q: Graph) => (await target.compile({ graph: q, kernels: [] })).kernels } : {}),
+  }) : undefined;
+  if (quant) graph = quant.graph;
   for (const node of graph.nodes) {
     const s = target.supports(node);
     if (!s.ok) throw new UnsupportedError(`${nodeRef(node)} cannot run on ${opts.target}: ${s.reason}`);
   }
   const lowered = target.lowersToTensorIR === false ? { calls: [] } : lowerGraph(graph);
-  const tuning = opts.db ? openTuningLookup(opts.db, target.fingerprint()) : undefined;
+  const tuning = opts.db ? openTuningLookup(opts.db, await tuningFingerprint(target)) : undefined;
   let kernels: KernelPlan[];
   try {
     kernels = lowered.calls.map((call) => {
@@ -44,13 +65,28 @@ export async function compileModel(model: Model, opts: CompileOptions): Promise<
       return {
         name: call.func.name, node: call.node, func: applySchedule(call.func, schedule), schedule,
         inputs: call.inputs, outputs: call.outputs, tuned: choice !== undefined,
+        ...(choice?.config !== undefined ? { config: choice.config } : {}),
       };
     });
   } finally {
     tuning?.close();
   }
-  const plan: ModulePlan = { graph, kernels };
-  return { target, plan, artifact: await target.compile(plan) };
+  // The NPU schedules graph nodes itself: its tuned records are per layer (src/tune/npu/apply.ts).
+  const layerSchedules = opts.db && target.name === 'npu'
+    ? npuLayerSchedules(opts.db, await tuningFingerprint(target), graph, loadConfig(target.variant)) : undefined;
+  const plan: ModulePlan = { graph, kernels, ...(layerSchedules ? { layerSchedules } : {}) };
+  const artifact = await target.compile(plan);
+  const quantization = quant ? { ...quant.report, substituted: substitutions(quant.report, artifact.kernels) } : undefined;
+  return { target, plan, artifact, ...(quantization ? { quantization } : {}) };
+}
+
+/**
+ * A target that refuses LSTM/GRU/RNN gets them unrolled (passes/graph/rnn.ts) before the other passes;
+ * a node the pass cannot unroll stays and the support check names it.
+ */
+function unrollRecurrent(graph: Graph, target: Target): Graph {
+  const refused = graph.nodes.some((n) => (n.op === 'LSTM' || n.op === 'GRU' || n.op === 'RNN') && !target.supports(n).ok);
+  return refused ? runPasses(graph, [lookupPass('decompose-rnn')]) : graph;
 }
 
 /** The compile report of shared/DESIGN.md; scripts rely on its fields. */
@@ -65,9 +101,12 @@ export function compileReport(model: Model, spec: string, c: Compiled): Record<s
       latencyMs: a.latencyMs ?? null,
       latencySource: a.latencySource,
       ...(a.cycles !== undefined ? { cycles: a.cycles } : {}),
+      ...(a.transfers !== undefined ? { transfers: a.transfers } : {}),
     },
     // The plan knows which schedules came from the tuning database, whatever the target reports.
     kernels: a.kernels.map((k) => ({ ...k, tuned: k.tuned || c.plan.kernels.some((p) => p.name === k.name && p.tuned) })),
+    ...(a.report ?? {}),
+    ...(c.quantization ? { quantization: c.quantization } : {}),
   };
 }
 

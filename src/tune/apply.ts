@@ -6,8 +6,25 @@ import { FileError } from '../util/errors.ts';
 import type { PrimFunc } from '../ir/tensor/func.ts';
 import { type Step, parseSchedule } from '../schedule/step.ts';
 import { configHash, DEFAULT_CONFIG, targetKey, workloadKey } from './keys.ts';
+import type { Target } from '../../targets/target.ts';
 
-export interface TunedChoice { readonly schedule: Step[]; readonly cost: number; readonly defaultCost: number }
+/**
+ * A record's schedule is Tensor IR steps (a JSON array) or, for targets whose code generator has
+ * its own knobs (WGSL), that config (a JSON object), which compile passes on as KernelPlan.config.
+ */
+export interface TunedChoice { readonly schedule: Step[]; readonly config?: unknown; readonly cost: number; readonly defaultCost: number }
+
+/**
+ * The fingerprint tuning records are keyed by: the target's own, plus, for WGSL, the adapter the
+ * kernels were timed on (kind, description, limits), so a record measured on SwiftShader never
+ * applies to a GPU, and the reverse.
+ */
+export async function tuningFingerprint(target: Target): Promise<string> {
+  const withProfile = target as unknown as { profile?: () => Promise<{ kind: string; description: string; limits: unknown }> };
+  if (target.name !== 'wgsl' || typeof withProfile.profile !== 'function') return target.fingerprint();
+  const p = await withProfile.profile();
+  return `${target.fingerprint()}|${p.kind}|${p.description}|${JSON.stringify(p.limits)}`;
+}
 
 export function tunedSchedule(db: TuningDb, fingerprint: string, func: PrimFunc): TunedChoice | undefined {
   const wk = workloadKey(func), tk = targetKey(fingerprint);
@@ -16,6 +33,10 @@ export function tunedSchedule(db: TuningDb, fingerprint: string, func: PrimFunc)
   const dflt = db.lookup(wk, tk).find((r) => r.configHash === configHash(DEFAULT_CONFIG));
   if (!dflt || !dflt.ok || dflt.cost === null) return undefined; // no baseline: cannot prove it is faster
   if (best.configHash === dflt.configHash || best.cost > dflt.cost) return undefined;
+  // Re-measured side by side after the search (timed targets): the confirmation decides.
+  if (best.confirmed != null && dflt.confirmed != null && best.confirmed > dflt.confirmed) return undefined;
+  const json = JSON.parse(best.schedule) as unknown;
+  if (!Array.isArray(json)) return { schedule: [], config: json, cost: best.cost, defaultCost: dflt.cost };
   return { schedule: parseSchedule(best.schedule), cost: best.cost, defaultCost: dflt.cost };
 }
 

@@ -13,6 +13,8 @@ import { type TuneEvent, tuneTask } from './tuner.ts';
 import { type TuneTask, tirTask } from './task.ts';
 import { ARRAY_OPS, npuEnv } from './npu/layer.ts';
 import { npuTask } from './npu/task.ts';
+import { wgslTask } from './wgsl/task.ts';
+import { pimModelTasks } from './pim/task.ts';
 import { loadConfig } from '../../targets/npu/config.ts';
 import type { PrimFunc } from '../ir/tensor/func.ts';
 import type { Target } from '../../targets/target.ts';
@@ -65,6 +67,8 @@ export function modelTasks(model: Model, r: ResolvedTarget): TuneTask[] {
     }
     return out;
   }
+  if (r.tune.name === 'pim') return pimModelTasks(model.graph, r.target!);
+  if (r.tune.name === 'wgsl') return modelKernels(model, r.target).map((k) => wgslTask(k.func, k.name, r.profile!, r.measurer!));
   return modelKernels(model, r.target).map((k) => tirTask(k.func, k.name, r.tune.name, r.measurer!, (f) => r.tune.defaultSchedule(f)));
 }
 
@@ -80,6 +84,8 @@ export async function tuneModel(model: Model, o: TuneOptions): Promise<TuneSumma
       let done: Extract<TuneEvent, { type: 'kernel_done' }> | undefined;
       await tuneTask(k, r.tune.fingerprint, db, {
         trials: o.trials ?? 64, batch: o.batch, seed: o.seed, model: makeCostModel(o.costModel, o.seed), deadline, signal: o.signal,
+        // Timed targets: the best is re-measured beside the default before compile may pick it.
+        confirm: r.measurer?.unit === 'ms' ? 5 : 0,
         onMeasure: o.onMeasure,
         onEvent: (e) => { if (e.type === 'kernel_done') done = e; o.onEvent?.(e); },
       });

@@ -6,6 +6,9 @@ import { TargetError } from '../util/errors.ts';
 import { loadTarget, splitTargetSpec } from '../driver/registry.ts';
 import type { Target } from '../../targets/target.ts';
 import { InterpMeasurer } from './measure/interp.ts';
+import { WgslMeasurer } from './measure/wgsl.ts';
+import { tuningFingerprint } from './apply.ts';
+import type { DeviceProfile } from '../../targets/wgsl/limits.ts';
 import type { Measurer } from './measure/measurer.ts';
 import type { TuneTarget } from './tuner.ts';
 import { cpus } from 'node:os';
@@ -17,6 +20,8 @@ export interface ResolvedTarget {
   /** Tensor IR targets: measures scheduled functions. NPU layers carry their own simulator. */
   readonly measurer?: Measurer;
   readonly how: string;
+  /** WGSL: the adapter profile the code generator's space and defaults are built for. */
+  readonly profile?: DeviceProfile;
 }
 
 export const INTERP_TARGET: TuneTarget = {
@@ -36,10 +41,25 @@ export async function resolveTuneTarget(spec: string): Promise<ResolvedTarget> {
     throw new TargetError('tuning for cuda measures on a CUDA GPU, and this machine has none (no /dev/nvidia0); tune on a GPU machine, or use --target interp to try the tuner');
   }
   const target = await loadTarget(spec);
-    if (name === 'npu') {
+  if (name === 'npu') {
     // Its default is the layer record the code generator picks (npu/task.ts), not Tensor IR steps.
     const tune: TuneTarget = { name, fingerprint: target.fingerprint(), defaultSchedule: () => [] };
     return { tune, target, how: `NPU cycle simulator (${target.variant}), one layer at a time` };
   }
-  throw new TargetError(`measuring kernels of target "${spec}" for tuning is not wired yet (see src/tune/README.md); tune with --target npu or interp`);
+  if (name === 'wgsl') {
+    // Configs of the WGSL code generator (targets/wgsl/config.ts), timed on this process's adapter.
+    // Clock: GPU timestamp queries around the compute passes, on every adapter. (Process CPU time
+    // was tried for SwiftShader on this loaded machine: it is dominated by the host side of a run —
+    // ~3.7 ms of Dawn polling and copies for a kernel of a few µs — so it cannot rank configs.)
+    const profile = await (target as unknown as { profile(): Promise<DeviceProfile> }).profile();
+    const m = new WgslMeasurer(target, { clock: 'gpu' });
+    const tune: TuneTarget = { name, fingerprint: await tuningFingerprint(target), defaultSchedule: () => [] };
+    return { tune, target, measurer: m, profile, how: `${m.how} on ${profile.description}` };
+  }
+  if (name === 'pim') {
+    // The PIM code generator's layout and command order (src/tune/pim/task.ts), costed in simulated cycles.
+    const tune: TuneTarget = { name, fingerprint: await tuningFingerprint(target), defaultSchedule: () => [] };
+    return { tune, target, how: `PIM command-stream timing simulator (${target.variant}), one kernel at a time` };
+  }
+  throw new TargetError(`measuring kernels of target "${spec}" for tuning is not wired yet (see src/tune/README.md); tune with --target npu, wgsl, pim or interp`);
 }

@@ -8,7 +8,7 @@ import type { Step } from '../schedule/step.ts';
 import { FEATURE_LENGTH } from './features/features.ts';
 import { type Config, DEFAULT_CONFIG, configHash, configJson, targetFingerprint, targetKey } from './keys.ts';
 import type { Measurer } from './measure/measurer.ts';
-import type { CostModel } from './model/model.ts';
+import { type CostModel, NearModel } from './model/model.ts';
 import { Rng } from './rng.ts';
 import { proposeBatch } from './search.ts';
 import { type Candidate, type TuneTask, tirTask } from './task.ts';
@@ -31,6 +31,12 @@ export interface TuneKernelOptions {
   readonly onMeasure?: (hashes: readonly string[]) => void;
   /** Records of other workloads used to warm-start the model. */
   readonly transfer?: number;
+  /** Start with small batches that grow to `batch` (default true); false: every batch is `batch`. */
+  readonly growBatch?: boolean;
+  /** Before the model has anything to learn from, propose configs near the default (default true). */
+  readonly defaultPrior?: boolean;
+  /** Timed targets: after the search, re-measure the best and the default this many times each. */
+  readonly confirm?: number;
 }
 
 export interface TuneTarget {
@@ -91,10 +97,17 @@ export async function tuneTask(task: TuneTask, fingerprint: string, db: TuningDb
   while (records.length < o.trials && !stopped()) {
     const others = transfer > 0 ? db.others(wk, tk, transfer) : [];
     const { x, y } = trainingSet([...records, ...others]);
-    await o.model.fit(x, y, FEATURE_LENGTH);
+    // Nothing to learn from yet (only trial 0, no transfer): the first batch goes to the configs
+    // whose programs look most like the target's default (a good schedule is usually near it).
+    const dflt = records.find((r) => r.trial === 0 && r.ok)?.features;
+    const prior = o.defaultPrior !== false && o.model.name !== 'random' && y.length < 2 && dflt ? new NearModel(dflt) : undefined;
+    if (!prior) await o.model.fit(x, y, FEATURE_LENGTH);
     const seeds = records.filter((r) => r.ok && r.trial !== 0).sort((a, b) => a.cost! - b.cost!).slice(0, 16).map((r) => JSON.parse(r.config) as Config);
-    const want = Math.min(o.batch ?? 8, o.trials - records.length);
-    const configs = proposeBatch(task, o.model, rng, measured, seeds, { batch: want });
+    // Batches grow with what is measured (2, 3, 6, … up to `batch`): the model is refitted after
+    // each, so the search is guided after 3 measurements instead of after a whole blind batch.
+    const cap = o.batch ?? 8;
+    const want = Math.min(o.growBatch === false ? cap : Math.min(cap, Math.max(2, records.length)), o.trials - records.length);
+    const configs = proposeBatch(task, prior ?? o.model, rng, measured, seeds, { batch: want });
     if (configs.length === 0) break; // the space is exhausted
     await run(configs.map((c) => {
       const r = task.check(c);
@@ -102,7 +115,35 @@ export async function tuneTask(task: TuneTask, fingerprint: string, db: TuningDb
       return r;
     }));
   }
+  if ((o.confirm ?? 0) > 0 && !stopped()) await confirmBest(task, db, records, o.confirm!);
+  records = db.lookup(wk, tk);
   const b = bestOf(records);
   o.onEvent?.({ type: 'kernel_done', kernel: name, measured: records.length, best: b?.cost ?? null, defaultCost: defaultCost(), bestConfig: b?.config ?? null, stopped: stopped() });
   return b;
+}
+
+/**
+ * On a timed target the search's best is biased low: among many noisy measurements it won because it
+ * was measured fast once. The best and the default are re-measured `n` times each, alternating, and
+ * their medians recorded as `confirmed`; compile compares those (apply.ts). Nothing is re-confirmed
+ * when the best already is and the default has a confirmation.
+ */
+async function confirmBest(task: TuneTask, db: TuningDb, records: readonly TuningRecord[], n: number): Promise<void> {
+  const best = bestOf(records), dflt = records.find((r) => r.trial === 0 && r.ok);
+  if (!best || !dflt || best.trial === 0 || (best.confirmed != null && dflt.confirmed != null)) return;
+  const c = task.check(JSON.parse(best.config) as Config);
+  if (!c.ok) return;
+  const d: Candidate = { config: DEFAULT_CONFIG, ...task.defaultCandidate() };
+  const tb: number[] = [], td: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const [x, y] = await task.measure(i % 2 ? [c, d] : [d, c]);
+    const [rd, rb] = i % 2 ? [y, x] : [x, y];
+    if (!rd.ok || !rb.ok) return;
+    td.push(rd.cost); tb.push(rb.cost);
+  }
+  const med = (v: number[]) => [...v].sort((p, q) => p - q)[v.length >> 1];
+  db.confirm([
+    { workloadKey: best.workloadKey, targetKey: best.targetKey, configHash: best.configHash, cost: med(tb) },
+    { workloadKey: dflt.workloadKey, targetKey: dflt.targetKey, configHash: dflt.configHash, cost: med(td) },
+  ]);
 }

@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
-import { RandomModel, pairwiseAccuracy } from '../../src/tune/model/model.ts';
+import { NearModel, RandomModel, pairwiseAccuracy } from '../../src/tune/model/model.ts';
 import { parseXgbModel, predictTrees } from '../../src/tune/model/trees.ts';
 import { XgbModel } from '../../src/tune/model/xgboost.ts';
 import { Rng } from '../../src/tune/rng.ts';
@@ -45,6 +45,21 @@ describe('cost models', () => {
     expect(acc).toBeGreaterThanOrEqual(0.8);
     const r = pairwiseAccuracy(new RandomModel(5).predict(test.x, DIMS), test.y);
     expect(r).toBeLessThan(0.6);
+  });
+
+  it('rank:pairwise learns the same ranking from the same rows (both objectives are measured in bench/tuning.ts)', async () => {
+    const train = data(400, 2), test = data(200, 3);
+    const m = new XgbModel({ objective: 'rank:pairwise' });
+    await m.fit(train.x, train.y, DIMS);
+    expect(pairwiseAccuracy(Array.from(m.predict(test.x, DIMS), (v) => -v), test.y)).toBeGreaterThanOrEqual(0.8);
+  });
+
+  it('the default prior ranks rows by feature distance to the default, its own features last', () => {
+    const ref = Float32Array.from([1, 2, 3]);
+    const x = Float32Array.from([1, 2, 3, 1, 2, 5, 1, 2, 3.5, 9, 9, 9]);
+    const s = new NearModel(ref).predict(x, 3);
+    expect(Array.from(s.slice(1))).toEqual([4, 0.25, 64 + 49 + 36]);
+    expect(s[0]).toBe(Infinity);
   });
 
   it('scores at least 50,000 candidates per second of CPU time', async () => {

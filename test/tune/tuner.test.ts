@@ -33,7 +33,7 @@ describe('tuneKernel', () => {
     expect(recs.find((r) => r.trial === 0)?.configHash).toBe(configHash(DEFAULT_CONFIG));
     expect(new Set(recs.map((r) => r.trial)).size).toBe(9);
     expect(measured.length).toBe(9);
-    expect(events.filter((e) => e.type === 'batch').length).toBe(3); // default, 4, 4
+    expect(events.filter((e) => e.type === 'batch').length).toBe(4); // default, then growing: 2, 3, 3 (the rest)
     measured.length = 0;
     await tuneKernel(f, 'mm', INTERP_TARGET, db, fast, { ...opts, trials: 9 });
     expect(measured).toEqual([]);
@@ -57,12 +57,15 @@ describe('tuneKernel', () => {
     const path = join(dir, 'c.db');
     const db = TuningDb.open(path);
     const f = matmulFunc(16, 16, 16);
-    await tuneKernel(f, 'mm', INTERP_TARGET, db, fast, { trials: 6, batch: 5, model: new RandomModel(2) });
+    await tuneKernel(f, 'mm', INTERP_TARGET, db, fast, { trials: 6, batch: 5, model: new RandomModel(2), confirm: 3 });
     const choice = tunedSchedule(db, INTERP_TARGET.fingerprint, f);
     const recs = db.lookup(workloadKey(f), targetKey(INTERP_TARGET.fingerprint));
     const dflt = recs.find((r) => r.trial === 0)!;
     const best = recs.filter((r) => r.ok).sort((a, b) => a.cost! - b.cost!)[0];
-    if (best.trial === 0) expect(choice).toBeUndefined();
+    // The search's best and the default were re-measured side by side (confirm: 3).
+    if (best.trial !== 0) expect([best.confirmed, dflt.confirmed].every((c) => typeof c === 'number' && c > 0)).toBe(true);
+    const rejected = best.confirmed != null && dflt.confirmed != null && best.confirmed > dflt.confirmed;
+    if (best.trial === 0 || rejected) expect(choice).toBeUndefined();
     else {
       expect(choice!.cost).toBeLessThanOrEqual(dflt.cost!);
       // The replayed schedule computes the same result.
@@ -78,5 +81,13 @@ describe('tuneKernel', () => {
     expect(look.choose(f)?.cost ?? dflt.cost).toBeLessThanOrEqual(dflt.cost!);
     look.close();
     expect(() => openTuningLookup(join(dir, 'missing.db'), 'x')).toThrow(/missing\.db/);
+    // A best whose side-by-side re-measurement came out slower than the default's is not applied.
+    const db2 = TuningDb.open(path);
+    db2.recordBatch([{ ...dflt, configHash: 'fast-once', trial: 100, cost: dflt.cost! / 10 }]);
+    expect(tunedSchedule(db2, INTERP_TARGET.fingerprint, f)?.cost).toBe(dflt.cost! / 10);
+    db2.confirm([{ workloadKey: dflt.workloadKey, targetKey: dflt.targetKey, configHash: 'fast-once', cost: dflt.cost! * 1.1 },
+      { workloadKey: dflt.workloadKey, targetKey: dflt.targetKey, configHash: dflt.configHash, cost: dflt.cost! }]);
+    expect(tunedSchedule(db2, INTERP_TARGET.fingerprint, f)).toBeUndefined();
+    db2.close();
   });
 });

@@ -67,6 +67,18 @@ describe('tuning database', () => {
     db.close();
   });
 
+  it('records confirmed (re-measured) costs, kept through export and import', () => {
+    const a = TuningDb.open(fresh());
+    a.recordBatch([rec({ configHash: 'd', trial: 0, cost: 5 }), rec({ configHash: 'b', cost: 4, trial: 1 })]);
+    expect(a.lookup('w1', 't1').map((r) => r.confirmed)).toEqual([null, null]);
+    a.confirm([{ workloadKey: 'w1', targetKey: 't1', configHash: 'b', cost: 6 }, { workloadKey: 'w1', targetKey: 't1', configHash: 'd', cost: 5.5 }]);
+    expect(a.lookup('w1', 't1').map((r) => r.confirmed)).toEqual([5.5, 6]);
+    const b = TuningDb.open(fresh());
+    importJsonl(b, exportJsonl(a));
+    expect(b.lookup('w1', 't1').map((r) => r.confirmed)).toEqual([5.5, 6]);
+    a.close(); b.close();
+  });
+
   it('transfer reads other workloads of the same target only', () => {
     const db = TuningDb.open(fresh());
     db.recordBatch([rec({}), rec({ workloadKey: 'w2' }), rec({ workloadKey: 'w3', targetKey: 't2' })]);

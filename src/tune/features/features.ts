@@ -54,7 +54,7 @@ function evalIndex(e: Expr, env: Map<string, number>): number {
 }
 
 /** Stride of each loop in the flattened index of an access (by finite difference at an interior point). */
-function strides(indices: readonly Expr[], shape: readonly number[], loops: readonly For[]): number[] {
+export function strides(indices: readonly Expr[], shape: readonly number[], loops: readonly For[]): number[] {
   const flat = (env: Map<string, number>) => indices.reduce((acc, ix, d) => acc * shape[d] + evalIndex(ix, env), 0);
   const base = new Map(loops.map((l) => [l.loopVar.name, 1]));
   const b0 = flat(base);

@@ -11,6 +11,8 @@ export interface MeasureInput {
   readonly func: PrimFunc;
   readonly steps: readonly Step[];
   readonly config: Config;
+  /** The code generator's own config for this kernel (KernelPlan.config; WGSL), when the target has one. */
+  readonly codegen?: unknown;
 }
 
 export interface MeasureResult { readonly ok: boolean; readonly cost: number; readonly error?: string }

@@ -31,3 +31,19 @@ export function pairwiseAccuracy(pred: ArrayLike<number>, truth: ArrayLike<numbe
   }
   return total === 0 ? 1 : right / total;
 }
+
+/** A prior, not a learned model: the score of a row is its feature distance to a reference row. */
+export class NearModel implements CostModel {
+  readonly name = 'near';
+  constructor(private readonly ref: Float32Array) {}
+  fit(): void {}
+  predict(x: Float32Array, dims: number): Float64Array {
+    const out = new Float64Array(x.length / dims);
+    for (let i = 0; i < out.length; i++) {
+      let d = 0;
+      for (let j = 0; j < dims; j++) { const v = x[i * dims + j] - this.ref[j]; d += v * v; }
+      out[i] = d === 0 ? Infinity : d; // the same features: most likely the default's own program
+    }
+    return out;
+  }
+}

@@ -4,8 +4,10 @@
 //
 // Target: costs are normalized per workload to best/cost in (0, 1] (Ansor's choice), so records of
 // different workloads share one scale and transfer; the score returned is the negated prediction.
-// Objective: regression (reg:linear). ml-xgboost has no way to pass query groups, so rank:pairwise
-// would rank across workloads; regression on the normalized target is what it can do honestly.
+// Objective: regression (reg:linear, the default) or rank:pairwise. ml-xgboost has no way to pass
+// query groups, so rank:pairwise ranks every pair of training rows as one group: exact for one
+// workload (cold start), and across workloads it compares their normalized targets, which is what
+// regression fits too. bench/tuning.ts measures both (src/tune/README.md has the numbers).
 import { createRequire } from 'node:module';
 import type { CostModel } from './model.ts';
 import { type TreeEnsemble, parseXgbModel, predictTrees } from './trees.ts';
@@ -27,7 +29,9 @@ function loadXgb(): Promise<BoosterClass> {
   return loading;
 }
 
-export interface XgbOptions { readonly rounds?: number; readonly maxDepth?: number; readonly eta?: number }
+export type XgbObjective = 'reg:linear' | 'rank:pairwise';
+
+export interface XgbOptions { readonly rounds?: number; readonly maxDepth?: number; readonly eta?: number; readonly objective?: XgbObjective }
 
 export class XgbModel implements CostModel {
   readonly name = 'xgboost';
@@ -43,7 +47,7 @@ export class XgbModel implements CostModel {
     const rows: number[][] = [];
     for (let i = 0; i < y.length; i++) rows.push(Array.from(x.subarray(i * dims, (i + 1) * dims)));
     const b = new XGB({
-      booster: 'gbtree', objective: 'reg:linear', max_depth: this.opts.maxDepth ?? 6, eta: this.opts.eta ?? 0.2,
+      booster: 'gbtree', objective: this.opts.objective ?? 'reg:linear', max_depth: this.opts.maxDepth ?? 6, eta: this.opts.eta ?? 0.2,
       min_child_weight: 1, subsample: 1, colsample_bytree: 1, silent: 1, nthread: 1, iterations: this.opts.rounds ?? 60,
     });
     b.train(rows, Array.from(y));
