@@ -8,7 +8,7 @@ import type { Model } from '../frontend/onnx/import.ts';
 import { lowerGraph } from '../lower/lower.ts';
 import { applySchedule } from '../schedule/apply.ts';
 import { lookupPass, optimizeGraph, runPasses } from '../../passes/index.ts';
-import type { Graph } from '../ir/graph/graph.ts';
+import type { Graph, Node } from '../ir/graph/graph.ts';
 import type { Artifact, KernelPlan, ModulePlan, Target } from '../../targets/target.ts';
 import { loadTarget } from './registry.ts';
 import { openTuningLookup, tuningFingerprint } from '../tune/apply.ts';
@@ -39,11 +39,13 @@ export interface Compiled {
 
 export async function compileModel(model: Model, opts: CompileOptions): Promise<Compiled> {
   if (opts.target === 'hetero' || opts.target.startsWith('hetero:')) {
-    // Loaded on demand: the hetero driver compiles its segments through this function.
-    return (await import('./hetero/index.ts')).compileHetero(model, opts);
+    // Loaded on demand: the hetero driver compiles its segments through this function. No device
+    // runs LSTM/GRU/RNN as one kernel, so they are unrolled first and their steps placed like any node.
+    const graph = unrollRecurrent(model.graph, () => false);
+    return (await import('./hetero/index.ts')).compileHetero(graph === model.graph ? model : { ...model, graph }, opts);
   }
   const target = await loadTarget(opts.target);
-  const source = unrollRecurrent(model.graph, target);
+  const source = unrollRecurrent(model.graph, (n) => target.supports(n).ok);
   let graph = opts.noPasses ? source : optimizeGraph(source, { target });
   const quant = opts.quantize ? await quantizeFused(graph, opts.quantize, {
     supports: (n) => { const s = target.supports(n); return s.ok ? null : s.reason; },
@@ -84,8 +86,8 @@ export async function compileModel(model: Model, opts: CompileOptions): Promise<
  * A target that refuses LSTM/GRU/RNN gets them unrolled (passes/graph/rnn.ts) before the other passes;
  * a node the pass cannot unroll stays and the support check names it.
  */
-function unrollRecurrent(graph: Graph, target: Target): Graph {
-  const refused = graph.nodes.some((n) => (n.op === 'LSTM' || n.op === 'GRU' || n.op === 'RNN') && !target.supports(n).ok);
+function unrollRecurrent(graph: Graph, runs: (n: Node) => boolean): Graph {
+  const refused = graph.nodes.some((n) => (n.op === 'LSTM' || n.op === 'GRU' || n.op === 'RNN') && !runs(n));
   return refused ? runPasses(graph, [lookupPass('decompose-rnn')]) : graph;
 }
 
