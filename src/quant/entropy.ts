@@ -29,12 +29,19 @@ export function entropyThresholdBin(hist: Float64Array, levels = 128): number {
   const bins = Float64Array.from(hist.subarray(0, last + 1));
   if (bins.length > 1) bins[0] = bins[1];
   const n = bins.length;
-  if (n <= levels) return n;
+  // Candidates start `levels` bins past the first non-empty bin, not at bin `levels`: the method
+  // assumes data reaching down to 0. When |x| has an empty prefix (an image in [-1, 1] whose
+  // smallest magnitude is 0.14), a threshold just past the first non-empty bin clips everything
+  // into one bin, P and Q are both that one spike, and KL = 0 wins: PP-OCR cls's input got ±0.14.
+  let first = 0;
+  while (first < n && bins[first] === 0) first++;
+  const from = Math.max(levels, first + levels);
+  if (n <= from) return n;
   const p = new Float64Array(n), q = new Float64Array(n);
   const suffix = new Float64Array(n + 1);
   for (let j = n - 1; j >= 0; j--) suffix[j] = suffix[j + 1] + bins[j];
   let best = n, bestKl = Infinity;
-  for (let i = levels; i <= n; i++) {
+  for (let i = from; i <= n; i++) {
     p.set(bins.subarray(0, i));
     p[i - 1] += suffix[i];
     // Q: merge bins [0, i) into `levels` chunks, spread each chunk's mass over its non-empty bins.

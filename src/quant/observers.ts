@@ -3,8 +3,9 @@
 //  - minmax: the observed extremes (keeps outliers, so they stretch the scale).
 //  - percentile: the p-th and (100 − p)-th percentiles from a streaming 2048-bin histogram
 //    (symmetric: the p-th percentile of |x|).
-//  - entropy: TensorRT's KL-divergence threshold over a 2048-bin histogram of |x| (symmetric range;
-//    [0, t] when nothing negative was seen, with 256 levels since the sign bit is free then).
+//  - entropy: TensorRT's KL-divergence threshold t over a 2048-bin histogram of |x|, reported as
+//    [max(min, −t), min(max, t)] (the u8 range it will be quantized with), the threshold searched
+//    with the levels that range gets below t (256 for non-negative data, 128 for symmetric).
 import { UsageError } from '../util/errors.ts';
 import { paramLayout, paramRanges } from './affine.ts';
 import type { Range } from './activations.ts';
@@ -74,10 +75,20 @@ class Entropy implements Observer {
   range(): Range {
     const h = this.hist;
     if (h.total === 0 || h.limit === 0) return { min: 0, max: 0 };
-    const unsigned = h.min >= 0;
-    const amax = Math.max(-h.min, h.max);
-    const t = Math.min(amax, h.edge(entropyThresholdBin(h.bins, unsigned ? 256 : 128)));
-    return unsigned ? { min: 0, max: t } : { min: -t, max: t };
+    const amax = Math.max(-h.min, h.max), neg = Math.max(0, -h.min);
+    // The threshold is searched on |x|, but the range is quantized as asymmetric u8 over
+    // [max(min, −t), min(max, t)]: the levels available below t are 255·t / (t + min(neg, t)) — 256
+    // for non-negative data, 128 for symmetric data, nearly 256 after hard-swish (min −0.375).
+    // Reporting ±t for one-sided data (the old behaviour) wasted half the codes on values that never
+    // occur and clipped at a threshold chosen for 128 levels: PP-OCR cls int8 4.4 dB end to end.
+    let t = amax;
+    for (let k = 0, levels = 128; k < 3; k++) {
+      t = Math.min(amax, h.edge(entropyThresholdBin(h.bins, levels)));
+      const next = Math.max(128, Math.min(256, Math.round((255 * t) / (t + Math.min(neg, t)))));
+      if (next === levels) break;
+      levels = next;
+    }
+    return { min: h.min >= 0 ? 0 : Math.max(h.min, -t), max: Math.min(h.max, t) };
   }
 }
 

@@ -48,6 +48,18 @@ describe('observers', () => {
     for (const k of ['minmax', 'percentile', 'entropy'] as const) expect(r[k].min).toBe(0);
     expect(r.entropy.max).toBeGreaterThan(3);
   });
+  it('entropy: data with no mass near 0 (an image in [-1, 1]) is not clipped to its smallest magnitude', () => {
+    // |x| ≥ 0.3 everywhere: the first candidate threshold used to clip all of it into one bin (KL 0).
+    const r = calibrate((b) => { const g = rng(700 + b); return Float32Array.from({ length: 10000 }, () => (g() < 0.5 ? -1 : 1) * (0.3 + 0.7 * g())); });
+    expect(r.entropy.max).toBeGreaterThan(0.95);
+    expect(r.entropy.min).toBeLessThan(-0.95);
+  });
+  it('entropy: one-sided data (hard-swish) keeps its small negative side instead of a ±t range', () => {
+    const hswish = (v: number) => (v * Math.min(6, Math.max(0, v + 3))) / 6;
+    const r = calibrate((b) => randn(10000, 800 + b).map((v) => hswish(3 * v)));
+    expect(r.entropy.min).toBeCloseTo(-0.375, 2);
+    expect(r.entropy.max).toBeGreaterThan(6);
+  });
   it('symmetric option gives ±amax ranges', () => {
     const r = calibrate((b) => randn(10000, 500 + b).map((v) => v + 1), { symmetric: true });
     expect(r.minmax.min).toBe(-r.minmax.max);
