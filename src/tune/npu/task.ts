@@ -8,7 +8,7 @@ import { estimateGemm, type GemmSchedule } from '../../../targets/npu/codegen/sc
 import { FEATURE_LENGTH } from '../features/features.ts';
 import { type Config, configHash } from '../keys.ts';
 import type { MeasureResult } from '../measure/measurer.ts';
-import type { Rng } from '../rng.ts';
+import { knobSampling } from '../space/space.ts';
 import type { Candidate, Check, TuneTask } from '../task.ts';
 import { type NpuLayerEnv, SpaceError, emitLayer, layerCycles, layerKey } from './layer.ts';
 
@@ -59,12 +59,7 @@ export function npuTask(env: NpuLayerEnv, n: Node): TuneTask | undefined {
   };
   return {
     name: n.name, workloadKey: layerKey(n, env.cfg), description: `${n.op} ${JSON.stringify(gemmDims(n))} on npu:${env.cfg.name}`,
-    size: knobs.reduce((a, [, v]) => a * v.length, 1),
-    random: (rng: Rng) => Object.fromEntries(knobs.map(([k, v]) => [k, rng.pick(v)])),
-    mutate(c: Config, rng: Rng) {
-      const [k, v] = rng.pick(knobs);
-      return { ...c, [k]: rng.pick(v) };
-    },
+    ...knobSampling(knobs),
     check(c: Config): Check {
       const h = configHash(c);
       let r = memo.get(h);

@@ -23,7 +23,7 @@ import type { Stream } from '../../../targets/pim/commands.ts';
 import { FEATURE_LENGTH } from '../features/features.ts';
 import { type Config, canonicalTir, workloadKey } from '../keys.ts';
 import type { MeasureResult } from '../measure/measurer.ts';
-import type { Rng } from '../rng.ts';
+import { knobSampling } from '../space/space.ts';
 import type { Candidate, Check, TuneTask } from '../task.ts';
 
 const REFRESH = ['perBank', 'allBank'] as const;
@@ -68,12 +68,7 @@ export function pimTask(cfg: PimConfig, fmt: PimFormat, node: Node, func: PrimFu
   const dflt = defaultGemvSchedule(cfg, p, count);
   return {
     name, workloadKey: workloadKey(func), description: canonicalTir(func),
-    size: knobs.reduce((a, [, v]) => a * v.length, 1),
-    random: (rng: Rng) => Object.fromEntries(knobs.map(([k, v]) => [k, rng.pick(v)])),
-    mutate(c: Config, rng: Rng) {
-      const [k, v] = rng.pick(knobs);
-      return { ...c, [k]: rng.pick(v) };
-    },
+    ...knobSampling(knobs),
     check(c: Config): Check {
       const key = JSON.stringify(c);
       let r = memo.get(key);

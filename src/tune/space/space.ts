@@ -81,3 +81,16 @@ export class SearchSpace {
     }
   }
 }
+
+/** Size, uniform sampling and one-knob mutation over a plain table of knob values: the spaces of the
+ *  targets' own schedule records (NPU layers, PIM GEMVs), which need no Tensor IR steps. */
+export function knobSampling(knobs: readonly (readonly [string, readonly number[]])[]): Pick<SearchSpace, 'size' | 'random'> & { mutate(c: Config, rng: Rng): Config } {
+  return {
+    size: knobs.reduce((a, [, v]) => a * v.length, 1),
+    random: (rng: Rng) => Object.fromEntries(knobs.map(([k, v]) => [k, rng.pick(v)])),
+    mutate(c: Config, rng: Rng) {
+      const [k, v] = rng.pick(knobs);
+      return { ...c, [k]: rng.pick(v) };
+    },
+  };
+}
