@@ -11,10 +11,9 @@
 // int8 tiles sit in shared memory packed four k-values to a word.
 import { type Expr, type Var, cast, constant, f32 as f32c, freeVars, int, select, sub } from '../../src/ir/tensor/expr.ts';
 import type { PrimFunc } from '../../src/ir/tensor/func.ts';
-import { flatIndex } from './expr.ts';
 import { TemplateText, indent, kernelSource } from './emit.ts';
-import { type KernelSource, cName } from './kernel.ts';
-import { launchable } from './gemm.ts';
+import type { KernelSource } from './kernel.ts';
+import { epilogue, launchable } from './gemm.ts';
 import { type Contraction, product } from './match.ts';
 
 /** An operand `(f32(q) − zero)·scale` with q of type i8 and zero, scale constant along the reduction. */
@@ -97,8 +96,7 @@ export function dp4aGemm(f: PrimFunc, c: Contraction, [a, b]: [Int8Operand, Int8
   if (a.zero) terms.push(`${za} * (float)tscc_sb[tscc_j]`);
   const corr = a.zero && b.zero ? ` + ${K}.0f * ${za} * ${zb}` : '';
   const scaled = `${e(a.scale, '1.0f')} * ${e(b.scale, '1.0f')} * (${terms.join(' - ')}${corr})`;
-  const sum = c.init.kind === 'const' && c.init.value === 0 ? scaled : `${t.expr(c.init)} + ${scaled}`;
-  const used = [c.init, c.outValue, ...c.outIndices, ...[a.zero, a.scale, b.zero, b.scale].filter((x): x is Expr => !!x)];
+  const reads = [a.zero, a.scale, b.zero, b.scale].filter((x): x is Expr => !!x);
   const body = [
     'const int tscc_tx = threadIdx.x, tscc_ty = threadIdx.y, tscc_t = tscc_ty * 16 + tscc_tx;',
     `const int tscc_m0 = blockIdx.y * ${BM}, tscc_n0 = blockIdx.x * ${BN};`,
@@ -129,13 +127,7 @@ export function dp4aGemm(f: PrimFunc, c: Contraction, [a, b]: [Int8Operand, Int8
     `for (int tscc_i = 0; tscc_i < ${TM}; ++tscc_i) {`,
     `  for (int tscc_j = 0; tscc_j < ${TN}; ++tscc_j) {`,
     '    const int tscc_m = tscc_m0 + tscc_ty + 16 * tscc_i, tscc_n = tscc_n0 + tscc_tx + 16 * tscc_j;',
-    `    if (tscc_m < ${M} && tscc_n < ${N}) {`,
-    ...indent(indent(indent([
-      ...t.decode(c.batch, '(int)blockIdx.z', used), ...t.decode(c.m, 'tscc_m', used), ...t.decode(c.n, 'tscc_n', used),
-      `const float ${t.acc} = ${sum};`,
-      `${cName(c.out.name)}[${flatIndex(c.out, c.outIndices, (x) => t.expr(x))}] = ${t.expr(c.outValue)};`,
-    ]))),
-    '    }',
+    ...indent(indent(epilogue(t, c, scaled, reads))),
     '  }',
     '}',
   ];

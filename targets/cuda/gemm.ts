@@ -78,9 +78,10 @@ function fill(t: TemplateText, c: Contraction, F: Fill): string[] {
   ];
 }
 
-/** The guarded epilogue of the output element (tscc_m, tscc_n) whose sum is the C text `sum`. */
-function epilogue(t: TemplateText, c: Contraction, sum: string): string[] {
-  const used = [c.init, c.outValue, ...c.outIndices];
+/** The guarded epilogue of the output element (tscc_m, tscc_n) whose sum is the C text `sum`;
+ *  `reads` are further expressions the sum text uses (their loop variables are decoded too). */
+export function epilogue(t: TemplateText, c: Contraction, sum: string, reads: readonly Expr[] = []): string[] {
+  const used = [c.init, c.outValue, ...c.outIndices, ...reads];
   const init = c.init.kind === 'const' && c.init.value === 0 ? sum : `${t.expr(c.init)} + ${sum}`;
   return [
     `if (tscc_m < ${product(c.m)} && tscc_n < ${product(c.n)}) {`,
