@@ -48,6 +48,21 @@ function cpuMs(c0: NodeJS.CpuUsage): number {
   return (d.user + d.system) / 1000;
 }
 
+/** Median wall and CPU ms of `runs` calls of `run`; `after` runs untimed after each (e.g. a GPU-timed rerun). */
+async function timeRuns(runs: number, run: () => Promise<unknown>, after?: () => Promise<void>): Promise<{ wall: number; cpu: number }> {
+  const wall: number[] = [];
+  const cpu: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    const c0 = process.cpuUsage();
+    await run();
+    cpu.push(cpuMs(c0));
+    wall.push(performance.now() - t0);
+    await after?.();
+  }
+  return { wall: median(wall), cpu: median(cpu) };
+}
+
 function inputsFor(w: Workload): Record<string, Float32Array> {
   const g = loadOnnxBytes(w.bytes, { shapes: w.shapes }).graph;
   return Object.fromEntries(g.inputs.map((v, i) => [v.name, randomTensor('f32', v.type.shape as number[], 11 + i).data as Float32Array]));
@@ -60,20 +75,13 @@ async function timeTscc(w: Workload, inputs: Record<string, Float32Array>) {
   const { gpu } = await nodeGpu();
   const s = await createSession(gpu, built.plan, built.weights.slice().buffer, built.shaderCode);
   await s.run(inputs);
-  const wall: number[] = [];
-  const cpu: number[] = [];
   const gpuMs: number[] = [];
-  for (let i = 0; i < w.runs; i++) {
-    const t0 = performance.now();
-    const c0 = process.cpuUsage();
-    await s.run(inputs);
-    cpu.push(cpuMs(c0));
-    wall.push(performance.now() - t0);
+  const { wall, cpu } = await timeRuns(w.runs, () => s.run(inputs), async () => {
     await s.run(inputs, { timing: true });
     if (s.lastTiming) gpuMs.push(s.lastTiming.totalMs);
-  }
+  });
   s.destroy();
-  return { wall: median(wall), cpu: median(cpu), gpu: gpuMs.length ? median(gpuMs) : NaN, profile: profile.kind, dispatches: built.plan.dispatches.length };
+  return { wall, cpu, gpu: gpuMs.length ? median(gpuMs) : NaN, profile: profile.kind, dispatches: built.plan.dispatches.length };
 }
 
 type Ort = {
@@ -111,17 +119,9 @@ async function timeOrt(ort: Ort, w: Workload, inputs: Record<string, Float32Arra
   const g = loadOnnxBytes(w.bytes, { shapes: w.shapes }).graph;
   const feeds = Object.fromEntries(g.inputs.map((v) => [v.name, new ort.Tensor('float32', inputs[v.name], v.type.shape as number[])]));
   await s.run(feeds);
-  const wall: number[] = [];
-  const cpu: number[] = [];
-  for (let i = 0; i < w.runs; i++) {
-    const t0 = performance.now();
-    const c0 = process.cpuUsage();
-    await s.run(feeds);
-    cpu.push(cpuMs(c0));
-    wall.push(performance.now() - t0);
-  }
+  const times = await timeRuns(w.runs, () => s.run(feeds));
   await s.release();
-  return { wall: median(wall), cpu: median(cpu) };
+  return times;
 }
 
 async function main(): Promise<void> {
