@@ -10,11 +10,13 @@ export interface CudaArch {
   readonly sharedBytes: number;
   /** Tensor-core MMA for f16/bf16 (wmma 16×16×16). */
   readonly tensorCores: boolean;
+  /** Streaming multiprocessors of the reference part (A100, H100 SXM): how many blocks fill the GPU. */
+  readonly sms: number;
 }
 
 export const ARCHS: Readonly<Record<string, CudaArch>> = {
-  sm_80: { sm: 'sm_80', maxThreadsPerBlock: 1024, sharedBytes: 48 * 1024, tensorCores: true },
-  sm_90: { sm: 'sm_90', maxThreadsPerBlock: 1024, sharedBytes: 48 * 1024, tensorCores: true },
+  sm_80: { sm: 'sm_80', maxThreadsPerBlock: 1024, sharedBytes: 48 * 1024, tensorCores: true, sms: 108 },
+  sm_90: { sm: 'sm_90', maxThreadsPerBlock: 1024, sharedBytes: 48 * 1024, tensorCores: true, sms: 132 },
 };
 export const DEFAULT_ARCH = 'sm_90';
 

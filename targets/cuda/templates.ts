@@ -7,11 +7,12 @@
 import type { PrimFunc } from '../../src/ir/tensor/func.ts';
 import { writtenIn } from '../../src/schedule/access.ts';
 import { dp4aGemm, int8Operands } from './dp4a.ts';
-import { simtGemm, wmmaGemm } from './gemm.ts';
+import { simtGemm } from './gemm.ts';
 import { type KernelSource, printKernel } from './kernel.ts';
 import { matchContraction, matchReduction, product } from './match.ts';
 import { ARCHS, type CudaArch, DEFAULT_ARCH } from './spec.ts';
 import { warpReduce, warpWorthy } from './warp.ts';
+import { wmmaGemm } from './wmma.ts';
 
 /** Renders a function with the same buffers as the one matched (the plan may rename it). */
 export type Template = (f: PrimFunc) => KernelSource;
@@ -21,7 +22,7 @@ export function templateFor(f: PrimFunc, arch: CudaArch = ARCHS[DEFAULT_ARCH]): 
   if (c && product(c.m) >= 8 && product(c.n) >= 8) {
     const i8 = int8Operands(c);
     if (i8 && dp4aGemm(f, c, i8)) return (g) => dp4aGemm(g, c, i8)!;
-    if (arch.tensorCores && wmmaGemm(f, c)) return (g) => wmmaGemm(g, c)!;
+    if (arch.tensorCores && wmmaGemm(f, c, arch)) return (g) => wmmaGemm(g, c, arch)!;
     if (simtGemm(f, c)) return (g) => simtGemm(g, c)!;
   }
   const r = matchReduction(f);

@@ -22,6 +22,24 @@
 #define TSCC_UNROLL _Pragma("GCC unroll 16")
 #endif
 
+// 16 bytes (eight f16/bf16) at a 16-byte aligned address: one vector load through the read-only
+// cache, one vector store (the tensor-core template's operand tiles). The emulation checks the alignment.
+#ifdef __CUDACC__
+__device__ __forceinline__ uint4 tscc_load16(const void* p) { return __ldg((const uint4*)p); }
+__device__ __forceinline__ void tscc_store16(void* p, uint4 v) { *(uint4*)p = v; }
+#else
+inline uint4 tscc_load16(const void* p) {
+  if ((uintptr_t)p % 16) tscc_emu::trap("a 16-byte vector load from an address that is not 16-byte aligned");
+  uint4 v;
+  memcpy(&v, p, 16);
+  return v;
+}
+inline void tscc_store16(void* p, uint4 v) {
+  if ((uintptr_t)p % 16) tscc_emu::trap("a 16-byte vector store to an address that is not 16-byte aligned");
+  memcpy(p, &v, 16);
+}
+#endif
+
 #define TSCC_CHECK(call)                                                                     \
   do {                                                                                       \
     cudaError_t tscc_err_ = (call);                                                          \

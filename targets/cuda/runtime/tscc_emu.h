@@ -4,7 +4,9 @@
 // thread as a ucontext fiber on one OS thread. A fiber runs until it reaches a sync point: a block
 // barrier (__syncthreads), or a warp collective (__shfl_*_sync, __syncwarp, the wmma fragment
 // operations). Between sync points threads run one after another, never interleaved — the most
-// adversarial order a GPU may pick — so a value exchanged without a sync is stale, not lucky.
+// adversarial order a GPU may pick — so a value exchanged without a sync is stale, not lucky; and
+// between block barriers each warp runs alone (the last warp first), so a warp that reads shared
+// memory other warps write before the barrier that orders them reads stale values too.
 //   - a barrier releases once every live thread of the block has arrived;
 //   - a warp collective resolves once every lane named in its mask has arrived at a collective of
 //     the same kind with the same mask; the exchange then happens on the values each lane posted
@@ -133,26 +135,43 @@ inline void fiber_entry() {
   swapcontext(&current->ctx, &scheduler);
 }
 
-/** Resolves every complete warp collective of the block; traps on a mask no group can satisfy. */
-inline void resolve_warps(std::vector<Fiber>& fibers) {
-  for (size_t w = 0; w < fibers.size(); w += 32) {
-    size_t n = fibers.size() - w < 32 ? fibers.size() - w : 32;
-    for (size_t l = 0; l < n; l++) {
-      Fiber& f = fibers[w + l];
-      if (f.state != AT_WARP) continue;
-      Post* lanes[32] = {};
-      for (size_t m = 0; m < 32; m++) {
-        if (!(f.post->mask >> m & 1u)) continue;
-        if (m >= n) trap("a warp collective whose mask names a lane the block does not have");
-        Fiber& g = fibers[w + m];
-        if (g.state != AT_WARP) trap("a lane named in a warp collective's mask did not reach it (exited, at a barrier, or diverged)");
-        if (g.post->resolve != f.post->resolve || g.post->mask != f.post->mask) trap("lanes of one mask reached different warp collectives");
-        lanes[m] = g.post;
-      }
-      f.post->resolve(lanes);
-      for (size_t m = 0; m < 32; m++)
-        if (lanes[m]) fibers[w + m].state = RUNNABLE;
+/** Resolves the complete warp collectives of the warp starting at thread `w`; traps on a mask no group can satisfy. */
+inline void resolve_warp(std::vector<Fiber>& fibers, size_t w) {
+  size_t n = fibers.size() - w < 32 ? fibers.size() - w : 32;
+  for (size_t l = 0; l < n; l++) {
+    Fiber& f = fibers[w + l];
+    if (f.state != AT_WARP) continue;
+    Post* lanes[32] = {};
+    for (size_t m = 0; m < 32; m++) {
+      if (!(f.post->mask >> m & 1u)) continue;
+      if (m >= n) trap("a warp collective whose mask names a lane the block does not have");
+      Fiber& g = fibers[w + m];
+      if (g.state != AT_WARP) trap("a lane named in a warp collective's mask did not reach it (exited, at a barrier, or diverged)");
+      if (g.post->resolve != f.post->resolve || g.post->mask != f.post->mask) trap("lanes of one mask reached different warp collectives");
+      lanes[m] = g.post;
     }
+    f.post->resolve(lanes);
+    for (size_t m = 0; m < 32; m++)
+      if (lanes[m]) fibers[w + m].state = RUNNABLE;
+  }
+}
+
+/** Runs the warp starting at thread `w` alone, each lane to its next sync point, resolving its
+ *  collectives, until every live lane waits at the block barrier. */
+inline void run_warp(std::vector<Fiber>& fibers, size_t w) {
+  size_t end = fibers.size() - w < 32 ? fibers.size() : w + 32;
+  for (;;) {
+    bool waiting = false;
+    for (size_t i = w; i < end; i++) {
+      Fiber& f = fibers[i];
+      if (f.state != RUNNABLE) continue;
+      current = &f;
+      thread_idx = f.idx;
+      swapcontext(&scheduler, &f.ctx);
+    }
+    for (size_t i = w; i < end; i++) waiting |= fibers[i].state == AT_WARP;
+    if (!waiting) return;
+    resolve_warp(fibers, w);
   }
 }
 
@@ -166,28 +185,21 @@ inline void run_block_fibers(std::vector<Fiber>& fibers, char* stacks) {
     f.ctx.uc_link = nullptr;
     makecontext(&f.ctx, fiber_entry, 0);
   }
-  // Run every runnable thread to its next sync point; then resolve warp collectives, or, when
-  // every live thread waits at the barrier, release them all.
+  // Between two block barriers each warp runs alone, the last warp first: a schedule a GPU may
+  // pick, and the one that shows a warp reading shared memory that other warps have not written
+  // yet (a missing __syncthreads) as a wrong answer. Then every live thread waits at the barrier,
+  // and all are released.
   for (;;) {
-    for (Fiber& f : fibers) {
-      if (f.state != RUNNABLE) continue;
-      current = &f;
-      thread_idx = f.idx;
-      swapcontext(&scheduler, &f.ctx);
+    for (size_t w = (fibers.size() + 31) / 32 * 32; w > 0;) {
+      w -= 32;
+      run_warp(fibers, w);
     }
-    size_t live = 0, at_barrier = 0, at_warp = 0;
+    size_t live = 0;
     for (Fiber& f : fibers) {
       live += f.state != DONE;
-      at_barrier += f.state == AT_BARRIER;
-      at_warp += f.state == AT_WARP;
+      if (f.state == AT_BARRIER) f.state = RUNNABLE;
     }
     if (live == 0) break;
-    if (at_warp > 0) {
-      resolve_warps(fibers);
-    } else {
-      for (Fiber& f : fibers)
-        if (f.state == AT_BARRIER) f.state = RUNNABLE;
-    }
   }
   current = nullptr;
 }

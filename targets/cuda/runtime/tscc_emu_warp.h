@@ -63,6 +63,8 @@ static const int warpSize = 32;
 
 struct alignas(16) float4 { float x, y, z, w; };
 inline float4 make_float4(float x, float y, float z, float w) { return float4{x, y, z, w}; }
+struct alignas(16) uint4 { unsigned x, y, z, w; };
+inline uint4 make_uint4(unsigned x, unsigned y, unsigned z, unsigned w) { return uint4{x, y, z, w}; }
 template <typename T> T __ldg(const T* p) { return *p; }
 
 /** Four signed bytes of a and b multiplied pairwise and summed into c (32-bit wrap-around). */

@@ -49,6 +49,8 @@ describe('CUDA CPU emulation: warp-level operations', () => {
     expect(await run('no-syncwarp')).not.toEqual(rot(32, 1));
     expect(await run('syncthreads')).toEqual(rot(64, 32));
     expect(await run('no-syncthreads')).not.toEqual(rot(64, 32));
+    // a warp runs alone up to the block barrier: __syncwarp does not order two warps
+    expect(await run('syncwarp-across-warps')).not.toEqual(rot(64, 32));
   });
 
   it('wmma m16n16k16: load (leading dimension), mma, store equal the product; bad ldm or alignment trap', async () => {
@@ -59,6 +61,11 @@ describe('CUDA CPU emulation: warp-level operations', () => {
     expect(await trap('mma-misaligned')).toContain('aligned');
     // Fragment elements have no documented position: reading them as if they had one is wrong.
     expect(await run('mma-by-position')).not.toEqual(want);
+  });
+
+  it('16-byte vector loads and stores copy eight halves at a 16-byte aligned address, and trap at another', async () => {
+    expect(await run('load16')).toEqual([9, 10, 11, 12, 13, 14, 15, 16]);
+    expect(await trap('load16-misaligned')).toContain('not 16-byte aligned');
   });
 
   it('__dp4a: four signed byte products summed into c with 32-bit wrap-around', async () => {

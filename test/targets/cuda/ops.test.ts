@@ -30,6 +30,14 @@ const CASES: { name: string; bytes: Uint8Array; tol: number; expect: RegExp; ker
     tol: 1e-3, expect: /const half\* __restrict__[^]*nvcuda::wmma::mma_sync/, kernels: 1,
   },
   {
+    // 132 batches × one 128×128 tile: a block per SM of an H100, so the 128×128 tile (8 warps of
+    // 64×32) is chosen; K = 72 takes three double-buffered steps (both stages, a ragged last one);
+    // rows of 72 and 128 halves: both operands fill as 16-byte vectors.
+    name: 'fp16 batched MatMul 132 × 128×72 · 72×128 (tensor cores, 128×128 block tile, double-buffered K; tol 1e-3)',
+    bytes: oneOpModel({ op: 'MatMul', inputs: [['f16', [132, 128, 72]], ['f16', [132, 72, 128]]] }),
+    tol: 1e-3, expect: /__launch_bounds__\(256\)[^]*tscc_c\[4\]\[2\][^]*tscc_load16\(&in0\[[^]*tscc_kt \+ 1 < 3/, kernels: 1,
+  },
+  {
     name: 'fp16 Conv 3×3 8→24 + bias + Relu (implicit GEMM on tensor cores, epilogue fused; tol 1e-3)',
     bytes: convRelu('f16', 8, 24, 10), tol: 1e-3, expect: /nvcuda::wmma::load_matrix_sync/, kernels: 1,
   },

@@ -25,10 +25,13 @@ __global__ void neighbours(const float* x, float* out, int with_sync) {
   out[threadIdx.x] = s[(threadIdx.x + 1) % 32];
 }
 
+// Across warps: with_sync 1 fences with __syncthreads; 2 with __syncwarp only, which orders lanes of
+// one warp but not the two warps (a warp may run to its read before the other has written).
 __global__ void neighbours_block(const float* x, float* out, int with_sync) {
   __shared__ float s[64];
   s[threadIdx.x] = x[threadIdx.x];
-  if (with_sync) __syncthreads();
+  if (with_sync == 1) __syncthreads();
+  if (with_sync == 2) __syncwarp();
   out[threadIdx.x] = s[(threadIdx.x + 32) % 64];
 }
 
@@ -85,6 +88,7 @@ int main(int argc, char** argv) {
   else if (which == "no-syncwarp") TSCC_LAUNCH(neighbours, dim3(1), dim3(32), true, x, o, 0);
   else if (which == "syncthreads") { TSCC_LAUNCH(neighbours_block, dim3(1), dim3(64), true, x, o, 1); n = 64; }
   else if (which == "no-syncthreads") { TSCC_LAUNCH(neighbours_block, dim3(1), dim3(64), true, x, o, 0); n = 64; }
+  else if (which == "syncwarp-across-warps") { TSCC_LAUNCH(neighbours_block, dim3(1), dim3(64), true, x, o, 2); n = 64; }
   else if (which == "mma") { TSCC_LAUNCH(mma16, dim3(1), dim3(32), true, A, B, o, 24, 0); n = 256; }
   else if (which == "mma-bad-ldm") { TSCC_LAUNCH(mma16, dim3(1), dim3(32), true, A, B, o, 20, 0); n = 256; }
   else if (which == "mma-misaligned") { TSCC_LAUNCH(mma16, dim3(1), dim3(32), true, A, B, o, 24, 8); n = 256; }
@@ -104,6 +108,14 @@ int main(int argc, char** argv) {
     const int b[] = {0x05060708, 0x7f01ff80, 0x7f7f7f7f, (int)0x80808080};
     const int c[] = {10, -3, 2147483647, 0};
     for (int i = 0; i < 4; i++) printf("%d ", __dp4a(a[i], b[i], c[i]));
+    printf("\n");
+    return 0;
+  } else if (which == "load16" || which == "load16-misaligned") {
+    // tscc_load16/tscc_store16 (the wmma template's vector tile fills): 16 bytes, aligned or a trap
+    __align__(16) unsigned short src[16], dst[8] = {};
+    for (int i = 0; i < 16; i++) src[i] = (unsigned short)(i + 1);
+    tscc_store16(dst, tscc_load16(src + (which == "load16" ? 8 : 4)));
+    for (int i = 0; i < 8; i++) printf("%d ", dst[i]);
     printf("\n");
     return 0;
   } else return fail("unknown case");
