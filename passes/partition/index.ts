@@ -9,7 +9,7 @@
 //      worse than the best single target under the same costs.
 import type { Graph } from '../../src/ir/graph/graph.ts';
 import { lowerBoundDp, placeDp, flowMs } from './dp.ts';
-import { buildProblem, type CostTable, type Problem } from './problem.ts';
+import { buildProblem, type CostTable, type OccupancyTable, type Problem } from './problem.ts';
 import { listSchedule, type Schedule } from './schedule.ts';
 import type { SystemSpec } from './system.ts';
 
@@ -32,6 +32,12 @@ export interface PartitionOptions {
   readonly maxStates?: number;
   /** Skip the makespan local search. */
   readonly noRefine?: boolean;
+  /** Devices on one shared memory and each node's busy time of it (problem.ts SharedMemory);
+   *  absent = independent bandwidth. */
+  readonly hbm?: { readonly devices: readonly string[]; readonly occupancy: OccupancyTable };
+  /** Node name → device to start the makespan search from (blocks of a balanced split are sized for
+   *  one device each, which the serial DP cannot see); kept only where the makespan is lower. */
+  readonly prefer?: ReadonlyMap<string, string>;
 }
 
 export function serialMs(p: Problem, assign: readonly number[]): number {
@@ -102,6 +108,16 @@ function repairMemory(p: Problem, o: PartitionOptions) {
   }
 }
 
+/** The DP's assignment with the preferred devices applied, if that has a lower makespan. */
+function preferred(p: Problem, base: readonly number[], prefer: ReadonlyMap<string, string>, forbid: ReadonlySet<string>): readonly number[] {
+  const assign = base.slice();
+  p.names.forEach((name, i) => {
+    const d = p.devices.indexOf(prefer.get(name) ?? '');
+    if (d >= 0 && Number.isFinite(p.cost[i][d]) && !forbid.has(`${i}:${d}`)) assign[i] = d;
+  });
+  return fits(p, assign) && listSchedule(p, assign).makespan < listSchedule(p, base).makespan ? assign : base;
+}
+
 /** Moves single nodes to other devices while the makespan improves. */
 function refine(p: Problem, start: readonly number[], forbid: ReadonlySet<string>): number[] {
   const assign = start.slice();
@@ -126,10 +142,11 @@ function refine(p: Problem, start: readonly number[], forbid: ReadonlySet<string
 export function partition(graph: Graph, costs: CostTable, system: SystemSpec, devices: readonly string[], o: PartitionOptions = {}): {
   best: Placement; dp: Placement; greedy: Placement; singles: ReadonlyMap<string, Placement | string>;
 } {
-  const p = buildProblem(graph, costs, system, devices);
+  const p = buildProblem(graph, costs, system, devices, o.hbm);
   const { dp, forbid } = repairMemory(p, o);
   const lowerBoundMs = dp.exact ? dp.cost : lowerBoundDp(p);
-  const assign = o.noRefine ? dp.assign : refine(p, dp.assign, forbid);
+  const start = o.prefer ? preferred(p, dp.assign, o.prefer, forbid) : dp.assign;
+  const assign = o.noRefine ? start : refine(p, start, forbid);
   const dpPlacement = placement(p, assign, o.noRefine ? 'dp' : 'dp+refine', { lowerBoundMs, exact: dp.exact });
   const singles = new Map(devices.map((d) => [d, singleDevice(p, d)] as const));
   let best = dpPlacement;
@@ -137,7 +154,8 @@ export function partition(graph: Graph, costs: CostTable, system: SystemSpec, de
   return { best, dp: dpPlacement, greedy: greedyBySupport(p), singles };
 }
 
-export { buildProblem, valueBytes, type Cost, type CostSource, type CostTable, type Problem } from './problem.ts';
+export { buildProblem, valueBytes, type Cost, type CostSource, type CostTable, type OccupancyTable, type Problem, type SharedMemory } from './problem.ts';
 export { listSchedule, type Schedule, type TimelineEvent } from './schedule.ts';
 export { placeDp, lowerBoundDp } from './dp.ts';
+export { placementBound, splitBound, type Bound } from './bounds.ts';
 export { transferMs, findLink, linkName, type DeviceSpec, type LinkSpec, type SystemSpec } from './system.ts';

@@ -23,6 +23,23 @@ export interface Flow {
   readonly value: string;
 }
 
+/**
+ * Devices that stream one memory (NPU and PIM on one HBM stack) and how long each node keeps that
+ * memory busy on each of them (ms). A PIM kernel holds every bank for its whole run (its all-bank
+ * commands and a normal read cannot share a bank: no dual row buffers are modelled), an NPU kernel
+ * for its DRAM bytes / the NPU's DRAM bandwidth. The list schedule serializes these busy times
+ * (schedule.ts); without `hbm` the devices' bandwidths are independent.
+ */
+export interface SharedMemory {
+  /** Device indices on the shared memory. */
+  readonly devices: readonly number[];
+  /** occupancy[i][d]: ms node i keeps the memory busy when it runs on device d (≤ cost[i][d]). */
+  readonly occupancy: readonly (readonly number[])[];
+}
+
+/** node name → device id → ms the shared memory is busy (see SharedMemory). */
+export type OccupancyTable = ReadonlyMap<string, ReadonlyMap<string, number>>;
+
 export interface Problem {
   readonly names: readonly string[];
   readonly devices: readonly string[];
@@ -36,6 +53,8 @@ export interface Problem {
   /** Weight (constant input) bytes each node keeps resident. */
   readonly weightBytes: readonly number[];
   readonly system: SystemSpec;
+  /** Shared-memory contention between devices; absent = independent bandwidth. */
+  readonly hbm?: SharedMemory;
 }
 
 export function valueBytes(v: Value): number {
@@ -43,7 +62,8 @@ export function valueBytes(v: Value): number {
   return n * dtypeInfo(v.type.dtype).bytes;
 }
 
-export function buildProblem(graph: Graph, costs: CostTable, system: SystemSpec, devices: readonly string[]): Problem {
+export function buildProblem(graph: Graph, costs: CostTable, system: SystemSpec, devices: readonly string[],
+  hbm?: { readonly devices: readonly string[]; readonly occupancy: OccupancyTable }): Problem {
   const index = new Map(graph.nodes.map((n, i) => [n, i]));
   const cost = graph.nodes.map((n) => devices.map((d) => costs.get(n.name)?.get(d)?.ms ?? Infinity));
   const flows: Flow[] = [];
@@ -58,5 +78,9 @@ export function buildProblem(graph: Graph, costs: CostTable, system: SystemSpec,
     }
   });
   const weightBytes = graph.nodes.map((n) => n.inputs.reduce((s, v) => s + (v?.constant ? valueBytes(v) : 0), 0));
-  return { names: graph.nodes.map((n) => n.name), devices, cost, flows, reads, lastUse, weightBytes, system };
+  const shared: SharedMemory | undefined = hbm && {
+    devices: hbm.devices.map((d) => devices.indexOf(d)).filter((d) => d >= 0),
+    occupancy: graph.nodes.map((n, i) => devices.map((d, k) => Math.min(cost[i][k], hbm.occupancy.get(n.name)?.get(d) ?? 0))),
+  };
+  return { names: graph.nodes.map((n) => n.name), devices, cost, flows, reads, lastUse, weightBytes, system, ...(shared ? { hbm: shared } : {}) };
 }

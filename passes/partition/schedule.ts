@@ -61,6 +61,8 @@ export function listSchedule(p: Problem, assign: readonly number[]): Schedule {
   const events: TimelineEvent[] = [];
   const order: number[] = [];
   let transfers = 0, transferBytes = 0, crossings = 0;
+  const onHbm = new Set(p.hbm?.devices ?? []);
+  let hbmFree = 0;
   while (ready.size) {
     const i = [...ready].reduce((a, b) => (rank[b] > rank[a] || (rank[b] === rank[a] && b < a) ? b : a));
     ready.delete(i);
@@ -89,7 +91,17 @@ export function listSchedule(p: Problem, assign: readonly number[]): Schedule {
       }
       start = Math.max(start, t);
     }
-    const end = start + p.cost[i][d];
+    let end = start + p.cost[i][d];
+    if (onHbm.has(d)) {
+      // The shared memory serves one kernel's traffic at a time: this kernel's busy time starts when
+      // both it and the memory are free, and the kernel cannot end before its traffic is done. A
+      // kernel that holds the memory all along (PIM) therefore waits for the memory to start.
+      const occ = p.hbm!.occupancy[i][d];
+      const memStart = Math.max(start, hbmFree);
+      if (occ > 0 && occ >= p.cost[i][d]) start = memStart;
+      end = Math.max(start + p.cost[i][d], memStart + occ);
+      hbmFree = memStart + occ;
+    }
     finish[i] = end;
     devFree[d] = end;
     order.push(i);

@@ -6,7 +6,7 @@
 // then split and each member is placed on its own.
 import type { Graph, Node } from '../../ir/graph/graph.ts';
 import { DEFAULT_PIPELINE, optimizeGraph } from '../../../passes/index.ts';
-import { splitMatMuls, type SplitOptions } from '../../../passes/partition/split.ts';
+import { splitMatMuls, splitMatMulsBy, type SplitOptions } from '../../../passes/partition/split.ts';
 import type { Artifact, Support, Target } from '../../../targets/target.ts';
 
 /** Can `t` run `node`, natively or with a fused node's members inlined? */
@@ -42,5 +42,5 @@ export function placementGraph(graph: Graph, devices: readonly Target[], noPasse
   const target = placementTarget(devices);
   if (!split) return optimizeGraph(graph, { target });
   const unfused = optimizeGraph(graph, { target, passes: DEFAULT_PIPELINE.filter((p) => p !== 'fuse') });
-  return optimizeGraph(splitMatMuls(unfused, split), { target, passes: ['fuse'] });
+  return optimizeGraph(split.widths ? splitMatMulsBy(unfused, split.widths) : splitMatMuls(unfused, split), { target, passes: ['fuse'] });
 }

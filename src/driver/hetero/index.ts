@@ -6,15 +6,17 @@ import type { Graph, Node } from '../../ir/graph/graph.ts';
 import type { Model } from '../../frontend/onnx/import.ts';
 import { UnsupportedError, UsageError, nodeRef } from '../../util/errors.ts';
 import type { TensorMap } from '../../runtime/interpreter.ts';
-import { partition, type Placement, type Schedule } from '../../../passes/partition/index.ts';
+import { partition, type CostTable, type Placement, type Schedule } from '../../../passes/partition/index.ts';
 import type { SplitOptions } from '../../../passes/partition/split.ts';
 import type { Artifact, KernelReport, RunOutput, Target } from '../../../targets/target.ts';
 import type { Compiled, CompileOptions } from '../compile.ts';
 import { loadTarget } from '../registry.ts';
 import { CostCache, costTable, type Device } from './cost.ts';
 import { executePlan } from './execute.ts';
+import { hbmDevices, occupancyTable, type Hbm } from './hbm.ts';
+import { balancedSplits } from './balance.ts';
 import { placementGraph, runs } from './fuse.ts';
-import { buildPlan, type HeteroPlan } from './plan.ts';
+import { buildPlan, placementSegments, type HeteroPlan } from './plan.ts';
 import { heteroReport, planJson } from './report.ts';
 import { resolveHetero, type HeteroSetup } from './systems.ts';
 import { chromeTrace, planTimeline } from './timeline.ts';
@@ -27,8 +29,12 @@ export interface HeteroOptions extends CompileOptions {
   /** Reuse per-node costs across compiles (bench). */
   readonly cache?: CostCache;
   /** Opt-in operator splitting: weight MatMuls ≥ 1 MiB cut into this many column blocks, so the
-   *  placement can run blocks on several devices at once (passes/partition/split.ts). */
-  readonly split?: number | SplitOptions;
+   *  placement can run blocks on several devices at once (passes/partition/split.ts); 'balanced':
+   *  two blocks per worthwhile MatMul sized by its two fastest devices' costs (balance.ts). */
+  readonly split?: number | SplitOptions | 'balanced';
+  /** How NPU and PIM on one HBM share it: 'independent' bandwidth (default, the original model) or
+   *  'exclusive' (one kernel's traffic at a time; PIM holds the banks for its whole run; hbm.ts). */
+  readonly sharedHbm?: 'independent' | 'exclusive';
 }
 
 export interface Prepared {
@@ -37,6 +43,8 @@ export interface Prepared {
   readonly graph: Graph;
   readonly costs: Awaited<ReturnType<typeof costTable>>;
   readonly result: ReturnType<typeof partition>;
+  /** Shared-memory contention model in use (sharedHbm: 'exclusive'). */
+  readonly hbm?: Hbm;
 }
 
 export async function prepareHetero(model: Model, o: HeteroOptions): Promise<Prepared> {
@@ -45,43 +53,63 @@ export async function prepareHetero(model: Model, o: HeteroOptions): Promise<Pre
     const spec = setup.system.devices.find((d) => d.id === id)!;
     return { spec, target: await loadTarget(spec.target) };
   }));
-  const graph = placementGraph(model.graph, devices.map((d) => d.target), o.noPasses, typeof o.split === 'number' ? { parts: o.split } : o.split);
-  const costs = await costTable(graph, devices, { db: o.db, cache: o.cache });
-  for (const n of graph.nodes) {
-    const row = costs.get(n.name)!;
-    if ([...row.values()].every((c) => !Number.isFinite(c.ms))) {
-      throw new UnsupportedError(`${nodeRef(n)} runs on no device of ${setup.system.name}: ${[...row].map(([d, c]) => `${d}: ${c.detail}`).join('; ')}`);
+  const targets = devices.map((d) => d.target);
+  const onHbm = o.sharedHbm === 'exclusive' ? hbmDevices(setup.system, setup.devices) : [];
+  const hbmOf = (g: Graph, c: CostTable): Hbm | undefined => (onHbm.length > 1 ? { devices: onHbm, occupancy: occupancyTable(g, devices, c, onHbm) } : undefined);
+  const place = async (graph: Graph, prefer?: ReadonlyMap<string, string>): Promise<Prepared> => {
+    const costs = await costTable(graph, devices, { db: o.db, cache: o.cache });
+    for (const n of graph.nodes) {
+      const row = costs.get(n.name)!;
+      if ([...row.values()].every((c) => !Number.isFinite(c.ms))) {
+        throw new UnsupportedError(`${nodeRef(n)} runs on no device of ${setup.system.name}: ${[...row].map(([d, c]) => `${d}: ${c.detail}`).join('; ')}`);
+      }
     }
-  }
-  return { setup, devices, graph, costs, result: partition(graph, costs, setup.system, setup.devices) };
+    const hbm = hbmOf(graph, costs);
+    return { setup, devices, graph, costs, hbm, result: partition(graph, costs, setup.system, setup.devices, { hbm, prefer }) };
+  };
+  if (o.split !== 'balanced') return place(placementGraph(model.graph, targets, o.noPasses, typeof o.split === 'number' ? { parts: o.split } : o.split));
+  // Balanced: place the unsplit graph, size two blocks per worthwhile MatMul from its costs, place the
+  // split graph (unchanged nodes hit the cost cache) and keep it only if its estimate is faster — the
+  // blocks' own costs need not scale with their width.
+  const whole = await place(placementGraph(model.graph, targets, o.noPasses));
+  const bal = balancedSplits(whole.graph, whole.costs, setup.devices, whole.hbm);
+  if (!bal.widths.size) return whole;
+  const split = await place(placementGraph(model.graph, targets, o.noPasses, { parts: 2, widths: bal.widths }), bal.prefer);
+  return split.result.best.schedule.makespan < whole.result.best.schedule.makespan ? split : whole;
 }
 
 export interface Realized { readonly plan: HeteroPlan; readonly timeline: Schedule }
 
-/** Compiles a placement's segments and schedules them; `memo` (by assignment) avoids compiling one twice. */
-export async function realize(prep: Prepared, placement: Placement, db?: string, memo?: Map<string, Realized>): Promise<Realized> {
-  const key = placement.assign.join(',');
+/** Compiles a placement's segments and schedules them; `memo` (by assignment) avoids compiling one twice.
+ *  `cutBeforeRemote`: also start a segment at every node reading another device's value (plan.ts). */
+export async function realize(prep: Prepared, placement: Placement, db?: string, memo?: Map<string, Realized>, cutBeforeRemote = false): Promise<Realized> {
+  const key = placement.assign.join(',') + (cutBeforeRemote ? '|cut' : '');
   const hit = memo?.get(key);
   if (hit) return hit;
-  const plan = await buildPlan(prep.graph, placement, prep.devices, { db });
-  const r = { plan, timeline: planTimeline(plan, prep.setup.system, prep.setup.devices) };
+  if (cutBeforeRemote && placementSegments(prep.graph, placement, true).length === placementSegments(prep.graph, placement).length) {
+    return realize(prep, placement, db, memo); // the same segments either way
+  }
+  const plan = await buildPlan(prep.graph, placement, prep.devices, { db, cutBeforeRemote });
+  const r = { plan, timeline: planTimeline(plan, prep.setup.system, prep.setup.devices, prep.hbm) };
   memo?.set(key, r);
   return r;
 }
 
 /**
  * The placement's estimate comes from per-node costs; a segment compiled whole can be faster (the NPU
- * fuses across nodes). So the DP's placement and every single-device placement estimated within 3× of
- * it are compiled and timed, and the fastest realized plan wins — never slower than a single device.
+ * fuses across nodes). So the DP's placement (cut into segments both ways: fewer, longer segments fuse
+ * more; cutting before remote reads overlaps more) and every single-device placement estimated within
+ * 3× of it are compiled and timed, and the fastest realized plan wins — never slower than a single device.
  */
 export async function chooseRealized(prep: Prepared, db?: string, memo?: Map<string, Realized>): Promise<Realized & { placement: Placement; tried: { method: string; ms: number }[] }> {
   const { dp, singles } = prep.result;
-  const cands = [dp, ...[...singles.values()].filter((s): s is Placement => typeof s !== 'string' && s.schedule.makespan <= 3 * dp.schedule.makespan)];
+  const cands: [Placement, boolean][] = [[dp, false], [dp, true], ...[...singles.values()]
+    .filter((s): s is Placement => typeof s !== 'string' && s.schedule.makespan <= 3 * dp.schedule.makespan).map((s): [Placement, boolean] => [s, false])];
   let best: (Realized & { placement: Placement }) | undefined;
   const tried: { method: string; ms: number }[] = [];
-  for (const c of cands) {
-    const r = await realize(prep, c, db, memo);
-    tried.push({ method: c.method, ms: r.timeline.makespan });
+  for (const [c, cut] of cands) {
+    const r = await realize(prep, c, db, memo, cut);
+    tried.push({ method: c.method + (cut ? ' (cut before remote reads)' : ''), ms: r.timeline.makespan });
     if (!best || r.timeline.makespan < best.timeline.makespan) best = { ...r, placement: c };
   }
   return { ...best!, tried };

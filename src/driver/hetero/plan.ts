@@ -35,7 +35,7 @@ export interface HeteroPlan {
  * them (a topological order), a new segment at every change of device and after every node whose
  * value another device reads, so the reader's segment need not wait for unrelated work after it.
  */
-export function scheduledSegments(graph: Graph, device: (n: Node) => string, order: readonly number[], start: readonly number[]): Node[][] {
+export function scheduledSegments(graph: Graph, device: (n: Node) => string, order: readonly number[], start: readonly number[], cutBeforeRemote = false): Node[][] {
   const rank = new Map(order.map((i, k) => [i, k]));
   const idx = graph.nodes.map((_, i) => i).sort((a, b) => start[a] - start[b] || rank.get(a)! - rank.get(b)!);
   const runs: Node[][] = [];
@@ -43,14 +43,26 @@ export function scheduledSegments(graph: Graph, device: (n: Node) => string, ord
   for (const i of idx) {
     const n = graph.nodes[i];
     const last = runs[runs.length - 1];
-    if (!open || device(last[last.length - 1]) !== device(n)) runs.push([n]);
+    // With cutBeforeRemote, a node reading another device's value also opens a segment, so the nodes
+    // before it need not wait for that value (a split MatMul's NPU block and the Concat of both blocks).
+    const remote = cutBeforeRemote && n.inputs.some((v) => v?.producer && device(v.producer) !== device(n));
+    if (!open || remote || device(last[last.length - 1]) !== device(n)) runs.push([n]);
     else last.push(n);
     open = !n.outputs.some((v) => v.consumers.some((c) => device(c) !== device(n)));
   }
   return runs;
 }
 
-export async function buildPlan(graph: Graph, placement: Placement, devices: readonly Device[], o: { db?: string } = {}): Promise<HeteroPlan> {
+/** The node groups `buildPlan` compiles for a placement (see scheduledSegments). */
+export function placementSegments(graph: Graph, placement: Placement, cutBeforeRemote = false): Node[][] {
+  const p = placement.problem;
+  const idOf = new Map(graph.nodes.map((n, i) => [n, p.devices[placement.assign[i]]]));
+  const start = new Array<number>(graph.nodes.length).fill(0);
+  for (const e of placement.schedule.events) if (e.kind === 'kernel') start[e.index] = e.start;
+  return scheduledSegments(graph, (n) => idOf.get(n)!, placement.schedule.order, start, cutBeforeRemote);
+}
+
+export async function buildPlan(graph: Graph, placement: Placement, devices: readonly Device[], o: { db?: string; cutBeforeRemote?: boolean } = {}): Promise<HeteroPlan> {
   const p = placement.problem;
   const idOf = new Map(graph.nodes.map((n, i) => [n, p.devices[placement.assign[i]]]));
   const nodeIndex = new Map(graph.nodes.map((n, i) => [n, i]));
@@ -58,10 +70,7 @@ export async function buildPlan(graph: Graph, placement: Placement, devices: rea
   const segments: Segment[] = [];
   const steps: Step[] = [];
   const where = new Map<string, Set<string>>(); // value → devices holding it
-  const start = new Array<number>(graph.nodes.length).fill(0);
-  for (const e of placement.schedule.events) if (e.kind === 'kernel') start[e.index] = e.start;
-  const device = (n: Node) => idOf.get(n)!;
-  const groups = scheduledSegments(graph, device, placement.schedule.order, start);
+  const groups = placementSegments(graph, placement, o.cutBeforeRemote);
   for (const [k, nodes] of groups.entries()) {
     const id = idOf.get(nodes[0])!;
     const dev = devices.find((d) => d.spec.id === id)!;

@@ -5,8 +5,10 @@ import type { Problem, Schedule } from '../../../passes/partition/index.ts';
 import { listSchedule, valueBytes } from '../../../passes/partition/index.ts';
 import type { SystemSpec } from '../../../passes/partition/system.ts';
 import type { HeteroPlan } from './plan.ts';
+import { segmentOccupancy, type Hbm } from './hbm.ts';
 
-export function planTimeline(plan: HeteroPlan, system: SystemSpec, devices: readonly string[]): Schedule {
+/** `hbm`: schedule the shared memory's busy times too (hbm.ts), else independent bandwidth. */
+export function planTimeline(plan: HeteroPlan, system: SystemSpec, devices: readonly string[], hbm?: Hbm): Schedule {
   const segs = plan.segments;
   const producer = new Map<string, number>();
   segs.forEach((s, k) => { for (const v of s.graph.outputs) producer.set(v.name, k); });
@@ -23,12 +25,16 @@ export function planTimeline(plan: HeteroPlan, system: SystemSpec, devices: read
       reads[k].push(f);
     }
   });
-  const p: Problem = {
+  let p: Problem = {
     names: segs.map((s) => s.name), devices, system, flows, reads,
     cost: segs.map((s) => devices.map((d) => (d === s.device ? s.ms : Infinity))),
     lastUse: segs.map((_, k) => Math.max(k, ...flows.filter((f) => f.from === k).flatMap((f) => f.to))),
     weightBytes: segs.map(() => 0),
   };
+  if (hbm?.devices.length) {
+    const occ = segmentOccupancy(hbm, segs);
+    p = { ...p, hbm: { devices: hbm.devices.map((d) => devices.indexOf(d)), occupancy: segs.map((s, k) => devices.map((d) => (d === s.device ? occ[k] : 0))) } };
+  }
   return listSchedule(p, segs.map((s) => devices.indexOf(s.device)));
 }
 
