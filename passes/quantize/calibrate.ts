@@ -23,7 +23,10 @@ export interface Calibration {
   readonly extremes: ReadonlyMap<string, Range>;
   /** Per sample: every boundary value of the float graph (inputs, group outputs). */
   readonly activations: readonly ReadonlyMap<string, Tensor>[];
-  readonly method: ObserverKind | 'mse';
+  readonly method: ObserverKind | 'mse' | 'downstream';
+  /** int8 weights chosen by output-aware rounding (`withInt8Rounding`, weight-rounding.ts), passed on as
+   *  QuantPlan.int8Weights by the Analyzer. Absent: round to nearest (the default flow). */
+  readonly int8Weights?: ReadonlyMap<string, Tensor>;
 }
 
 export function calibrate(g: Graph, samples: readonly TensorMap[], method: ObserverKind = 'percentile', keep = true): Calibration {

@@ -23,6 +23,12 @@ export interface QuantPlan {
   readonly extremes?: ReadonlyMap<string, Range>;
   /** int4w: elements per scale along the reduction axis (default 32). */
   readonly groupSize?: number;
+  /**
+   * int8 groups: the weight to encode, by weight name, instead of the constant — output-aware
+   * rounding (weight-rounding.ts) gives f32 weights already on the int8 grid, so the encoded codes
+   * are exactly its choice. Other precisions always encode the original constant.
+   */
+  readonly int8Weights?: ReadonlyMap<string, Tensor>;
 }
 
 /** What a boundary value holds after the rewrite (absent: f32 as before). */
@@ -175,7 +181,8 @@ class Rewriter {
   /** The weight in precision p: outer constants (codes, scale) and the body node decoding them to f32. */
   private weight(q: QGroup, p: Precision, prologue: NodeSpec[], bodyTypes: Map<string, TensorType>) {
     const w = q.weight, shape = w.constant!.shape;
-    const enc = quantizeWeight(w.constant!.toF32(), shape, {
+    const src = (p === 'int8' ? this.plan.int8Weights?.get(w.name) : undefined) ?? w.constant!;
+    const enc = quantizeWeight(src.toF32(), shape, {
       precision: p, axis: q.axis, blockAxis: q.reduceAxis, groupSize: this.plan.groupSize ?? 32, symmetric: true,
     });
     const t = toTensors(enc);

@@ -1,6 +1,7 @@
 // Options shared by several commands.
 import type { Command } from 'commander';
 import type { QuantizeOptions } from '../quant/search-run.ts';
+import { UsageError } from '../util/errors.ts';
 
 export const collect = (v: string, acc: string[]) => [...acc, v];
 
@@ -22,30 +23,48 @@ export function addQuantizeOptions(c: Command): Command {
     .option('--calib-method <m>', 'activation ranges: auto (percentile, minmax or mse: whichever int8 measures best) | mse | minmax | percentile | entropy', 'auto')
     .option('--accuracy <floor>', 'auto: sqnr>=DB or top1>=PCT% (default sqnr>=30)')
     .option('--size <target>', 'auto: model size target, e.g. 1.5MB or 40%')
-    .option('--latency <cycles>', 'auto: target cycles (npu)');
+    .option('--latency <cycles>', 'auto: target cycles (npu)')
+    .option('--calib-samples <n>', 'calibration samples to read/generate (default 8; auto: 32 from --calib, 16 generated)')
+    .option('--verify-samples <n>', 'auto: how many calibration samples only judge plans and set the sqnr margin (default half; 0 = no split)');
 }
 
-export interface QuantizeFlags { quantize?: string; calib?: string; calibMethod?: string; accuracy?: string; size?: string; latency?: string }
+export interface QuantizeFlags {
+  quantize?: string; calib?: string; calibMethod?: string; accuracy?: string; size?: string; latency?: string;
+  calibSamples?: string; verifySamples?: string;
+}
 
 export function quantizeOptions(o: QuantizeFlags): { quantize?: QuantizeOptions } {
   if (!o.quantize) return {};
-  return { quantize: { precision: o.quantize, calib: o.calib, calibMethod: o.calibMethod, accuracy: o.accuracy, size: o.size, latency: o.latency } };
+  const counts = {
+    ...(o.calibSamples !== undefined ? { calibSamples: count(o.calibSamples, '--calib-samples', 1) } : {}),
+    ...(o.verifySamples !== undefined ? { verifySamples: count(o.verifySamples, '--verify-samples', 0) } : {}),
+  };
+  return { quantize: { precision: o.quantize, calib: o.calib, calibMethod: o.calibMethod, accuracy: o.accuracy, size: o.size, latency: o.latency, ...counts } };
+}
+
+function count(s: string, flag: string, min: number): number {
+  const n = Number(s);
+  if (!Number.isInteger(n) || n < min) throw new UsageError(`${flag} "${s}": expected an integer ≥ ${min}`);
+  return n;
 }
 
 /** The lines a quantized compile/run prints: the calibration warning first, loudly, then a summary. */
 export function quantizeSummary(q: Record<string, unknown> | undefined): string[] {
   if (!q) return [];
-  const cal = q.calibration as { source: string; samples: number; method: string; warning?: string; dir?: string };
+  const cal = q.calibration as { source: string; samples: number; method: string; warning?: string; dir?: string; split?: { ranges: number; verify: number } | null };
   const size = q.sizeBytes as { before: number; after: number };
   const m = q.metrics as { sqnr: number | null; top1: number | null };
+  const from = cal.source === 'dir' ? `samples from ${cal.dir}` : 'generated samples';
   const layers = q.layers as { precision: string }[];
   const counts = new Map<string, number>();
   for (const l of layers) counts.set(l.precision, (counts.get(l.precision) ?? 0) + 1);
   const out: string[] = [];
   if (cal.warning) out.push(`!!! ${cal.warning} !!!`);
   out.push(`quantize ${q.mode}: ${[...counts].map(([p, n]) => `${n}×${p}`).join(', ')}; size ${size.before.toLocaleString('en-US')} → ${size.after.toLocaleString('en-US')} bytes; ` +
-    `SQNR ${m.sqnr === null ? '∞' : m.sqnr} dB${m.top1 !== null ? `, top-1 agreement ${(m.top1 * 100).toFixed(1)}%` : ''} on ${cal.samples} ${cal.source === 'dir' ? `samples from ${cal.dir}` : 'generated samples'} (${cal.method})`);
-  if (q.budget) out.push(`budget ${q.budget}: ${q.met ? 'met' : 'NOT met'} after ${q.evaluations} evaluations`);
+    `SQNR ${m.sqnr === null ? '∞' : m.sqnr} dB${m.top1 !== null ? `, top-1 agreement ${(m.top1 * 100).toFixed(1)}%` : ''} on ` +
+    (cal.split ? `${cal.split.verify} verification samples (ranges from ${cal.split.ranges} others; ${cal.samples} ${from})` : `${cal.samples} ${from}`) + ` (${cal.method})`);
+  const margin = q.margin as { db: number; source: string } | undefined;
+  if (q.budget) out.push(`budget ${q.budget}: ${q.met ? 'met' : 'NOT met'} after ${q.evaluations} evaluations${margin ? ` (searched with a ${margin.db} dB ${margin.source} margin)` : ''}`);
   const subs = (q.substituted as unknown[] | undefined)?.length;
   if (subs) out.push(`target substituted the precision of ${subs} group(s) (see report.json quantization.substituted)`);
   return out;

@@ -3,7 +3,7 @@
 // Driver-level file (imports passes/quantize and the runtime).
 import type { Graph, Node } from '../ir/graph/graph.ts';
 import { UsageError } from '../util/errors.ts';
-import { calibrate, mseRanges } from '../../passes/quantize/calibrate.ts';
+import { calibrate, type Calibration, mseRanges } from '../../passes/quantize/calibrate.ts';
 import { members, type QGroup } from '../../passes/quantize/groups.ts';
 import { modelBytes } from '../../passes/quantize/size.ts';
 import { type Budget, describeBudget, parseAccuracy, parseLatency, parseSize } from './budget.ts';
@@ -11,6 +11,7 @@ import { type CalibSet, generatedCalib, loadCalibDir } from './calib-data.ts';
 import { OBSERVER_KINDS, type ObserverKind } from './observers.ts';
 import { parsePrecision, type Precision } from './precision.ts';
 import { searchGreedy, type SearchResult } from './search.ts';
+import { type Margin, prepareSearch } from './search-split.ts';
 import { Analyzer, pickRanges } from './sensitivity.ts';
 
 export interface QuantizeOptions {
@@ -19,8 +20,10 @@ export interface QuantizeOptions {
   /** Folder of .npy calibration samples (passes/quantize/README.md); generated inputs when absent. */
   readonly calib?: string;
   readonly calibMethod?: string;
-  /** Calibration samples to use (default 8; generated: 8). */
+  /** Calibration samples to use (default 8; auto: 32 from --calib DIR, 16 generated). */
   readonly calibSamples?: number;
+  /** auto: how many of them only judge plans and set the sqnr margin (default half when ≥ 4; 0 = no split). */
+  readonly verifySamples?: number;
   /** auto: `sqnr>=30`, `top1>=99%` (default sqnr>=30). */
   readonly accuracy?: string;
   /** auto: `2MB`, `40%`. */
@@ -60,12 +63,18 @@ export async function quantizeFused(graph: Graph, opts: QuantizeOptions, hooks: 
   if (asked !== 'auto' && asked !== 'mse' && !OBSERVER_KINDS.includes(asked as ObserverKind)) throw new UsageError(`--calib-method "${asked}": expected auto, mse, ${OBSERVER_KINDS.join(', ')}`);
   const method = (asked === 'auto' || asked === 'mse' ? 'percentile' : asked) as ObserverKind;
   if (mode !== 'auto' && (opts.accuracy || opts.size || opts.latency)) throw new UsageError('--accuracy/--size/--latency apply to --quantize auto only');
-  const set: CalibSet = opts.calib ? loadCalibDir(opts.calib, graph, opts.calibSamples ?? 8) : generatedCalib(graph, opts.calibSamples ?? 8);
-  let calib = calibrate(graph, set.samples, method);
-  if (asked === 'mse') calib = mseRanges(calib);
-  let picked: ReturnType<typeof pickRanges> | undefined;
-  if (asked === 'auto' && mode !== 'fp16' && mode !== 'bf16' && mode !== 'int4w') ({ calib } = picked = pickRanges(graph, calib));
-  const an = new Analyzer(graph, calib);
+  const count = opts.calibSamples ?? (mode !== 'auto' ? 8 : opts.calib ? 32 : 16);
+  const set: CalibSet = opts.calib ? loadCalibDir(opts.calib, graph, count) : generatedCalib(graph, count);
+  // auto: ranges from one part of the set, plans judged (and the sqnr margin measured) on the other.
+  const prep = mode === 'auto' ? prepareSearch(graph, set.samples, { method: asked as ObserverKind | 'mse' | 'auto', verify: opts.verifySamples }) : undefined;
+  let calib: Calibration, picked: ReturnType<typeof pickRanges> | undefined;
+  if (prep) ({ calib, picked } = prep);
+  else {
+    calib = calibrate(graph, set.samples, method);
+    if (asked === 'mse') calib = mseRanges(calib);
+    if (asked === 'auto' && mode !== 'fp16' && mode !== 'bf16' && mode !== 'int4w') ({ calib } = picked = pickRanges(graph, calib));
+  }
+  const an = prep?.an ?? new Analyzer(graph, calib);
   let plan: Map<string, Precision>;
   let search: SearchResult | undefined;
   let budget: Budget | undefined;
@@ -80,7 +89,7 @@ export async function quantizeFused(graph: Graph, opts: QuantizeOptions, hooks: 
     const table = budget.latencyCycles !== undefined ? await cycleTable(an, candidates, hooks.estimate!) : undefined;
     // The search counts the quantizable groups' cycles; the other kernels' (pools, …) are a constant.
     const searchBudget = table ? { ...budget, latencyCycles: budget.latencyCycles! - table.rest } : budget;
-    search = searchGreedy(an, { candidates, budget: searchBudget, cycles: table?.cycles });
+    search = searchGreedy(an, { candidates, budget: searchBudget, cycles: table?.cycles, marginDb: prep!.margin.db });
     plan = search.plan;
   } else {
     plan = new Map(an.groups.map((g) => [g.name, mode]));
@@ -106,13 +115,15 @@ export async function quantizeFused(graph: Graph, opts: QuantizeOptions, hooks: 
   const report: Record<string, unknown> = {
     mode, calibration: {
       source: set.source, ...(set.dir ? { dir: set.dir } : {}), samples: set.samples.length, method: calib.method,
+      ...(prep ? { split: prep.split ? { ...prep.split, rule: 'interleaved' } : null } : {}),
       ...(picked ? { methodChoice: { asked: 'auto', uniformInt8Sqnr: picked.sqnr } } : {}),
       ...(set.warning ? { warning: set.warning } : {}),
     },
     ...(budget ? { budget: describeBudget(budget), met: search!.met, evaluations: search!.evaluations } : {}),
+    ...(budget?.accuracy?.metric === 'sqnr' ? { margin: marginReport(prep!.margin) } : {}),
     sizeBytes: { before: modelBytes(graph), after: modelBytes(q) },
-    // Measured on the calibration samples against the fp32 graph (reference runtime).
-    metrics: { sqnr: round(metrics.sqnr), mse: metrics.mse, top1: metrics.top1 },
+    // Measured against the fp32 graph (reference runtime) on the samples plans are judged on.
+    metrics: { sqnr: round(metrics.sqnr), mse: metrics.mse, top1: metrics.top1, on: prep?.split ? 'verify' : 'calibration' },
     layers,
   };
   return { graph: q, plan, report, warning: set.warning };
@@ -177,6 +188,11 @@ function samePrecision(planned: string, ran: string): boolean {
   };
   const word = /^[a-z0-9]+/i.exec(ran.trim())?.[0]?.toLowerCase() ?? '';
   return (alias[planned] ?? [planned]).includes(word);
+}
+
+/** The guard band as the report states it: the search checked floor + db, `met` is on the floor itself. */
+function marginReport(m: Margin) {
+  return { db: round(m.db), source: m.source, why: m.why };
 }
 
 const round = (x: number) => (Number.isFinite(x) ? Math.round(x * 100) / 100 : x);

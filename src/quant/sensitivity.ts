@@ -46,7 +46,7 @@ export class Analyzer {
   }
 
   quantize(plan: Plan): Graph {
-    return quantizeGraph(this.graph, { precisions: plan, ranges: this.calib.ranges, extremes: this.calib.extremes });
+    return quantizeGraph(this.graph, { precisions: plan, ranges: this.calib.ranges, extremes: this.calib.extremes, int8Weights: this.calib.int8Weights });
   }
 
   /** Stored bytes of a group's weight at a precision (codes + scales). */
@@ -72,7 +72,7 @@ export class Analyzer {
     let ws = 0, we = 0;
     for (let i = 0; i < wf.length; i++) { ws += wf[i] ** 2; we += (wf[i] - wq[i]) ** 2; }
     const mini = isolate(this.graph, g.node);
-    const q = quantizeGraph(mini, { precisions: new Map([[g.name, p]]), ranges: this.calib.ranges, extremes: this.calib.extremes });
+    const q = quantizeGraph(mini, { precisions: new Map([[g.name, p]]), ranges: this.calib.ranges, extremes: this.calib.extremes, int8Weights: this.calib.int8Weights });
     const acc = new MetricAccumulator();
     for (const env of this.envs) {
       const out = runGraph(q, Object.fromEntries(q.inputs.map((v) => [v.name, env.get(v.name)!])));
@@ -106,10 +106,25 @@ export class Analyzer {
   /** The whole quantized model on the calibration set (the search's verification). */
   evaluate(plan: Plan): OutputMetrics {
     this.evaluations++;
-    const q = this.quantize(plan);
     const acc = new MetricAccumulator();
-    this.envs.forEach((env, i) => acc.add(this.refs[i], runGraph(q, Object.fromEntries(q.inputs.map((v) => [v.name, env.get(v.name)!])))));
+    this.outputs(plan).forEach((out, i) => acc.add(this.refs[i], out));
     return acc.result();
+  }
+
+  /** The float model's outputs per evaluation sample (kept by calibration, not re-run). */
+  references(): TensorMap[] { return this.refs; }
+
+  /**
+   * The quantized model's outputs per evaluation sample. Nodes before the first quantized group are
+   * unchanged by the plan, so only the rest runs, on the cached activations (a search's plans often
+   * leave the small first convolutions fp32: they save few bytes).
+   */
+  outputs(plan: Plan): TensorMap[] {
+    const q = this.quantize(plan);
+    const first = this.graph.nodes.findIndex((n) => (plan.get(n.name) ?? 'fp32') !== 'fp32');
+    const suffix = first > 0 ? suffixGraph(this.graph, q, first) : null;
+    const g = suffix ?? q;
+    return this.envs.map((env) => runGraph(g, Object.fromEntries(g.inputs.map((v) => [v.name, env.get(v.name)!]))));
   }
 
   private spec(g: QGroup, p: Precision) {
