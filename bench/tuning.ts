@@ -7,12 +7,15 @@
 //     (per kernel, over --seeds search seeds);
 //   - cost-model pairwise ranking accuracy (trained on half the random pool, scored on the other);
 //   - cost-model scoring rate (candidates per CPU second);
-//   - default vs tuned latency per kernel and end to end for one model per target.
+//   - default vs tuned latency per kernel and end to end for one model per target (WGSL: alternating
+//     runs of the two compiled models, median speedup of the pairs with a bootstrap 95% CI);
+//   - WGSL measurement noise (--noise): run-to-run CV of one config's cost, unpaired vs paired clock.
 //
 //   npx tsx bench/tuning.ts [--targets npu,wgsl,pim,interp] [--pim-preset hbm3] [--pool 120] [--budget 40] [--seeds 3]
-//     [--variants reg-fixed,reg-grow,reg,rank] [--wgsl-pool 60] [--wgsl-seeds 1] [--e2e-trials 24] [--e2e-only]
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+//     [--variants reg-fixed,reg-grow,reg,rank] [--wgsl-pool 60] [--wgsl-seeds 1] [--e2e-trials 24] [--e2e-only: npu/wgsl end to end rows only]
+//     [--pool-seed 42] [--save-pools FILE.json] [--wgsl-model gemv|mlp|cnn|FILE.onnx] [--npu-model FILE.onnx|gemv|mlp|cnn] [--e2e-pairs 40] [--skip-e2e] [--noise] [--wgsl-unpaired | --wgsl-pairs 40]
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { TuningDb } from '../tuning-db/index.ts';
@@ -35,6 +38,8 @@ import type { PrimFunc } from '../src/ir/tensor/func.ts';
 import { lowerGraph } from '../src/lower/lower.ts';
 import { FEATURE_LENGTH } from '../src/tune/features/features.ts';
 import { InterpMeasurer } from '../src/tune/measure/interp.ts';
+import { WgslMeasurer } from '../src/tune/measure/wgsl.ts';
+import { Rng } from '../src/tune/rng.ts';
 import type { Measurer } from '../src/tune/measure/measurer.ts';
 import { RandomModel, pairwiseAccuracy } from '../src/tune/model/model.ts';
 import { XgbModel } from '../src/tune/model/xgboost.ts';
@@ -53,7 +58,8 @@ const { values: a } = parseArgs({ options: {
   'wgsl-pool': { type: 'string', default: '60' }, 'wgsl-seeds': { type: 'string', default: '1' },
   variants: { type: 'string', default: 'reg-fixed,reg-grow,reg,rank' },
   model: { type: 'string', default: 'models/tiny-cnn.onnx' }, 'e2e-trials': { type: 'string', default: '24' },
-  'npu-model': { type: 'string', default: 'models/tiny-cnn.onnx' }, 'wgsl-model': { type: 'string', default: 'models/tiny-cnn.onnx' },
+  'npu-model': { type: 'string', default: 'models/tiny-cnn.onnx' }, 'wgsl-model': { type: 'string', default: 'cnn' },
+  'e2e-pairs': { type: 'string', default: '40' }, 'pool-seed': { type: 'string', default: '42' }, 'e2e-db': { type: 'string' }, 'skip-e2e': { type: 'boolean', default: false }, 'wgsl-pairs': { type: 'string' }, 'save-pools': { type: 'string' }, noise: { type: 'boolean', default: false }, 'wgsl-unpaired': { type: 'boolean', default: false },
   'pim-preset': { type: 'string', default: 'hbm3' },
   targets: { type: 'string', default: 'npu,wgsl,pim,interp' }, 'e2e-only': { type: 'boolean', default: false },
 } });
@@ -64,7 +70,8 @@ const VARIANTS: Record<string, Omit<SearchVariant, 'transfer'>> = {
   reg: { objective: 'reg:linear', growBatch: true, defaultPrior: true },
   rank: { objective: 'rank:pairwise', growBatch: true, defaultPrior: true },
 };
-const variants = a.variants!.split(',').map((v) => { if (!VARIANTS[v]) throw new Error(`unknown variant ${v}`); return v; });
+// --variants none: only the pools, pairwise accuracy and default vs tuned (no searches).
+const variants = a.variants === 'none' ? [] : a.variants!.split(',').map((v) => { if (!VARIANTS[v]) throw new Error(`unknown variant ${v}`); return v; });
 
 const lower = (bytes: Uint8Array): PrimFunc => lowerGraph(loadOnnxBytes(bytes).graph).calls[0].func;
 const mm = (m: number, n: number, k: number) => lower(oneOpModel({ op: 'MatMul', inputs: [['f32', [m, k]], ['f32', [k, n]]] }));
@@ -114,15 +121,24 @@ interface Row {
   /** variant → [cold, transfer] trials, geomean over seeds. */
   trials: Map<string, [number, number]>;
   acc: Record<'reg' | 'rank', number>; rnd: number; dflt: number; tuned: number; model: XgbModel; x: Float32Array;
+  /** Timed targets: run-to-run CV of a fresh measurement, and the accuracy on pairs further apart than 1 + 2·CV. */
+  noise?: number; aware?: Record<'reg' | 'rank', number>;
 }
+
+/** Fresh default-vs-tuned timings of a timed target and the run-to-run CV of those measurements. */
+type Remeasure = (task: TuneTask, best: unknown) => Promise<{ dflt: number; tuned: number; cv: number }>;
+
+/** The random pools measured (--save-pools FILE writes them as JSON, to study cost models offline). */
+const saved: { name: string; entries: { cost: number; f: number[] }[] }[] = [];
 
 /** Per variant and seed, a database the suite's kernels share (transfer in suite order). */
 type Shared = Map<string, TuningDb>;
 
 async function benchKernel(name: string, raw: TuneTask, fingerprint: string, shared: Shared, pool: number, seeds: number,
-  remeasure?: (task: TuneTask, best: unknown) => Promise<{ dflt: number; tuned: number }>): Promise<Row> {
+  remeasure?: Remeasure): Promise<Row> {
   const task = memoized(raw);
-  const p = await randomPool(task, pool);
+  const p = await randomPool(task, pool, Number(a['pool-seed']));
+  saved.push({ name, entries: p.entries.map((e) => ({ cost: e.cost, f: Array.from(e.f) })) });
   const trials = new Map<string, [number, number]>();
   for (const v of variants) {
     const cold: number[] = [], xfer: number[] = [];
@@ -140,18 +156,27 @@ async function benchKernel(name: string, raw: TuneTask, fingerprint: string, sha
   const all = [...shared.entries()].flatMap(([, db]) => db.lookup(task.workloadKey, targetKey(fingerprint)));
   const dfltRec = all.find((r) => r.trial === 0);
   const bestRec = all.filter((r) => r.ok && r.cost !== null).sort((x, y) => x.cost! - y.cost!)[0];
-  let dflt = dfltRec?.cost ?? NaN, tuned = Math.min(bestRec?.cost ?? Infinity, dflt);
-  if (remeasure && bestRec && bestRec.trial !== 0) ({ dflt, tuned } = await remeasure(raw, JSON.parse(bestRec.schedule)));
-  const reg = await heldOutPairwise(p, 'reg:linear'), rank = await heldOutPairwise(p, 'rank:pairwise');
+  let dflt = dfltRec?.cost ?? NaN, tuned = Math.min(bestRec?.cost ?? Infinity, dflt), noise: number | undefined;
+  if (remeasure) {
+    const m = await remeasure(raw, bestRec && bestRec.trial !== 0 ? JSON.parse(bestRec.schedule) : undefined);
+    ({ dflt, tuned } = m);
+    noise = m.cv;
+  }
+  const minRatio = 1 + 2 * (noise ?? 0);
+  const reg = await heldOutPairwise(p, 'reg:linear', minRatio), rank = await heldOutPairwise(p, 'rank:pairwise', minRatio);
   const te = p.entries.slice(p.entries.length >> 1);
   const rnd = pairwiseAccuracy(new RandomModel(3).predict(packFeatures(te), FEATURE_LENGTH), te.map((e) => e.cost));
-  return { name, space: task.size, randomTrials: p.randomTrials, trials, acc: { reg: reg.acc, rank: rank.acc }, rnd, dflt, tuned, model: reg.model, x: packFeatures(p.entries) };
+  return {
+    name, space: task.size, randomTrials: p.randomTrials, trials, acc: { reg: reg.acc, rank: rank.acc }, rnd, dflt, tuned, model: reg.model, x: packFeatures(p.entries),
+    ...(noise !== undefined ? { noise, aware: { reg: reg.aware, rank: rank.aware } } : {}),
+  };
 }
 
 function line(r: Row, unit: string): void {
   const t = variants.map((v) => `${v} ${r.trials.get(v)![0].toFixed(1)}/${r.trials.get(v)![1].toFixed(1)}`).join('  ');
   console.log(`${r.name.padEnd(22)} space ${String(r.space).padStart(5)}  random ${r.randomTrials.toFixed(1).padStart(5)}  ${t}  ` +
-    `pairwise reg ${r.acc.reg.toFixed(2)} rank ${r.acc.rank.toFixed(2)} (random ${r.rnd.toFixed(2)})  default ${f3(r.dflt)} → tuned ${f3(r.tuned)} ${unit} (${(r.dflt / r.tuned).toFixed(2)}×)`);
+    `pairwise reg ${r.acc.reg.toFixed(2)} rank ${r.acc.rank.toFixed(2)} (random ${r.rnd.toFixed(2)})` +
+    (r.aware ? ` [noise CV ${(100 * r.noise!).toFixed(1)}%; pairs > ${(1 + 2 * r.noise!).toFixed(2)}× apart: reg ${r.aware.reg.toFixed(2)} rank ${r.aware.rank.toFixed(2)}]` : '') + `  default ${f3(r.dflt)} → tuned ${f3(r.tuned)} ${unit} (${(r.dflt / r.tuned).toFixed(2)}×)`);
 }
 
 function report(rows: Row[], unit: string): void {
@@ -163,6 +188,10 @@ function report(rows: Row[], unit: string): void {
   }
   const mean = (k: 'reg' | 'rank') => (rows.reduce((s, r) => s + r.acc[k], 0) / rows.length).toFixed(3);
   console.log(`mean pairwise accuracy: reg:linear ${mean('reg')}, rank:pairwise ${mean('rank')} (target ≥ 0.8)`);
+  if (rows.every((r) => r.aware)) {
+    const aw = (k: 'reg' | 'rank') => (rows.reduce((s, r) => s + r.aware![k], 0) / rows.length).toFixed(3);
+    console.log(`  noise-aware (only pairs further apart than 1 + 2·CV of a fresh measurement; shown beside, not instead): reg:linear ${aw('reg')}, rank:pairwise ${aw('rank')}`);
+  }
   const last = rows[rows.length - 1];
   const reps = Math.ceil(100_000 / (last.x.length / FEATURE_LENGTH));
   const x = new Float32Array(reps * last.x.length);
@@ -183,7 +212,7 @@ async function suite(rows: Row[], unit: string, run: (shared: Shared) => Promise
 async function npuEndToEnd(file: string, presetName: string) {
   const target = await loadTarget(`npu:${presetName}`);
   const cfg = loadConfig(presetName);
-  const graph = optimizeGraph(loadOnnxFile(file).graph, { target });
+  const graph = optimizeGraph(loadOnnxBytes(modelBytes(file)).graph, { target });
   const env = npuEnv(graph, cfg);
   const db = TuningDb.open(':memory:');
   const schedule: Record<string, GemmSchedule> = {};
@@ -201,15 +230,63 @@ async function npuEndToEnd(file: string, presetName: string) {
   return { layers: Object.keys(schedule).length, dflt: d, tuned };
 }
 
-/** GPU time of whole-model runs, default and tuned artifacts alternating (median of `runs` each). */
-async function wgslEndToEnd(file: string) {
+/**
+ * An MLP whose kernels are big enough for WGSL tuning to matter (MatMul+Add+Relu, 128 rows:
+ * 128 → 256 → 128 → 64): tiny-cnn's kernels take microseconds, where the default tiles are the best.
+ */
+function mlp(rows = 128, dims = [128, 256, 128, 64]): Uint8Array {
+  const b = new OnnxBuilder({ opset: 17 });
+  let x = b.input('x', 'f32', [rows, dims[0]]);
+  for (let i = 0; i + 1 < dims.length; i++) {
+    x = b.op('Add', [b.op('MatMul', [x, b.initializer(W([dims[i], dims[i + 1]], 10 + i))]), b.initializer(W([dims[i + 1]], 20 + i))]);
+    if (i + 2 < dims.length) x = b.op('Relu', [x]);
+  }
+  b.output(x);
+  return b.toBytes();
+}
+/** A conv stack with the suite's conv shapes: 3×3 16→32 @32², 3×3 s2 32→32, 1×1 32→64 @16² (Conv+Relu each). */
+function cnn(): Uint8Array {
+  const b = new OnnxBuilder({ opset: 17 });
+  let x = b.input('x', 'f32', [1, 16, 32, 32]);
+  const layers: [number, number, number, number][] = [[16, 32, 3, 1], [32, 32, 3, 2], [32, 64, 1, 1]];
+  layers.forEach(([c, oc, r, st], i) => {
+    const p = (r - 1) / 2;
+    x = b.op('Relu', [b.op('Conv', [x, b.initializer(W([oc, c, r, r], 30 + i)), b.initializer(W([oc], 40 + i))], { pads: [p, p, p, p], strides: [st, st] })]);
+  });
+  b.output(x);
+  return b.toBytes();
+}
+/**
+ * Models by name: `mlp` (above), `gemv` (the same MLP at batch 1, 1024 → 1024 → 512 → 256: a
+ * decoder or classifier head, where the default rule's workgroup choice is far from the best),
+ * `cnn`, or an .onnx file.
+ */
+const MODELS: Record<string, () => Uint8Array> = { mlp: () => mlp(), gemv: () => mlp(1, [1024, 1024, 512, 256]), cnn };
+const modelBytes = (spec: string): Uint8Array => (MODELS[spec] ? MODELS[spec]() : new Uint8Array(readFileSync(spec)));
+
+/** Median of per-pair speedups and its bootstrap 95% confidence interval (2000 resamples). */
+function speedupCi(dflt: readonly number[], tuned: readonly number[]): { med: number; lo: number; hi: number } {
+  const ratios = dflt.map((d, i) => d / tuned[i]);
+  const rng = new Rng(17), meds: number[] = [];
+  for (let b = 0; b < 2000; b++) meds.push(median(Array.from(ratios, () => ratios[rng.int(ratios.length)])));
+  meds.sort((x, y) => x - y);
+  return { med: median(ratios), lo: meds[49], hi: meds[1949] };
+}
+
+/**
+ * Tunes the model's kernels (with confirmation), compiles it with and without the database, then
+ * times `pairs` pairs of whole-model runs, default and tuned alternating (order flipped every pair):
+ * GPU timestamps, wall time and process CPU time. "Measurably faster" = the CI of the median
+ * per-pair speedup excludes 1.
+ */
+async function wgslEndToEnd(spec: string) {
   const dir = mkdtempSync(join(tmpdir(), 'tscc-bench-tune-'));
   try {
-    const db = join(dir, 'wgsl.db');
-    const tuned = await tuneModel(loadOnnxFile(file), { target: 'wgsl', db, trials: Number(a['e2e-trials']), batch: 8 });
-    const model = loadOnnxFile(file);
-    const plain = await compileModel(model, { target: 'wgsl' }), withDb = await compileModel(model, { target: 'wgsl', db });
-    const inputs = randomInputs(readFileSync(file));
+    // --e2e-db FILE keeps the tuning records (a second run resumes: nothing already measured is re-measured).
+    const db = a['e2e-db'] ?? join(dir, 'wgsl.db'), bytes = modelBytes(spec);
+    const tuned = await tuneModel(loadOnnxBytes(bytes), { target: 'wgsl', db, trials: Number(a['e2e-trials']), batch: 8 });
+    const plain = await compileModel(loadOnnxBytes(bytes), { target: 'wgsl' }), withDb = await compileModel(loadOnnxBytes(bytes), { target: 'wgsl', db });
+    const inputs = randomInputs(bytes);
     const { gpu } = await nodeGpu();
     const sessions = await Promise.all([plain, withDb].map(async (c) => {
       const { built } = c.artifact.payload as WgslPayload;
@@ -218,28 +295,62 @@ async function wgslEndToEnd(file: string) {
       return s;
     }));
     const feed = Object.fromEntries(Object.entries(inputs).map(([k, t]) => [k, t.data as ArrayLike<number>]));
-    // Three clocks, 56 runs each, default and tuned alternating (order flipped every round): GPU
-    // timestamps, wall time, and the process CPU time (what the tuner measures on a CPU adapter).
     const clocks = { gpu: [[], []], wall: [[], []], cpu: [[], []] } as Record<'gpu' | 'wall' | 'cpu', number[][]>;
-    for (let r = 0; r < 60; r++) {
+    const dispatches: number[][][] = [[], []]; // per run, the GPU time of each dispatch
+    const pairs = Number(a['e2e-pairs']);
+    for (let r = 0; r < pairs + 4; r++) {
       for (const i of r % 2 ? [1, 0] : [0, 1]) {
         const c0 = cpuMs(), w0 = performance.now();
         await sessions[i].run(feed, { timing: true });
-        if (r < 4) continue;
+        if (r < 4) continue; // warm-up
         clocks.gpu[i].push(sessions[i].lastTiming!.totalMs); clocks.wall[i].push(performance.now() - w0); clocks.cpu[i].push(cpuMs() - c0);
+        dispatches[i].push(sessions[i].lastTiming!.dispatches);
       }
     }
+    // Per dispatch inside the model (the same dispatches both ways when the plans have the same shape).
+    const plan = (plain.artifact.payload as WgslPayload).built.plan as { dispatches: { kernel: number }[] };
+    const perDispatch = dispatches[0][0].length === dispatches[1][0].length
+      ? dispatches[0][0].map((_, j) => {
+        const d = dispatches[0].map((r) => r[j]), t = dispatches[1].map((r) => r[j]), c = speedupCi(d, t);
+        return `${plain.plan.kernels[plan.dispatches[j].kernel]?.name ?? j} ${f3(median(d))} → ${f3(median(t))} ms (${c.med.toFixed(2)}× [${c.lo.toFixed(2)}..${c.hi.toFixed(2)}])`;
+      }).join('; ')
+      : 'different dispatch counts';
     sessions.forEach((s) => s.destroy());
-    const nTuned = withDb.plan.kernels.filter((k) => k.tuned).length;
-    const q = (v: number[], p: number) => [...v].sort((x, y) => x - y)[Math.floor(v.length * p)];
     const show = (k: keyof typeof clocks) => {
-      const [d, t] = clocks[k];
-      return `${k} ${f3(median(d))} [${f3(q(d, 0.1))}..${f3(q(d, 0.9))}] → ${f3(median(t))} [${f3(q(t, 0.1))}..${f3(q(t, 0.9))}] ms (${(median(d) / median(t)).toFixed(2)}×)`;
+      const [d, t] = clocks[k], c = speedupCi(d, t);
+      return `${k} ${f3(median(d))} → ${f3(median(t))} ms, speedup ${c.med.toFixed(3)}× [95% CI ${c.lo.toFixed(3)}..${c.hi.toFixed(3)}]${c.lo > 1 ? ' faster' : c.hi < 1 ? ' SLOWER' : ' (not measurably different)'}`;
     };
     const which = withDb.plan.kernels.filter((k) => k.tuned).map((k) => k.name).join(', ');
-    return { kernels: tuned.kernels.length, nTuned, text: `${(['gpu', 'wall', 'cpu'] as const).map(show).join('; ')}${which ? `; tuned: ${which}` : ''}` };
+    const perKernel = tuned.kernels.map((k) => `${k.name} ${f3(k.defaultCost ?? NaN)} → ${f3(k.best ?? NaN)}`).join('; ');
+    return {
+      kernels: tuned.kernels.length, nTuned: withDb.plan.kernels.filter((k) => k.tuned).length, pairs,
+      text: `${(['gpu', 'wall', 'cpu'] as const).map(show).join('\n  ')}\n  per dispatch (GPU): ${perDispatch}\n  tuned: ${which || 'none'}; tuning records (ms, default → best): ${perKernel}`,
+    };
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Run-to-run noise of the WGSL measurer: one config (the default of matmul 128³) and one other,
+ * each measured `k` times afresh, unpaired (median of 5 GPU-timed runs) and paired (median ratio
+ * to the default program × its time), interleaved so both see the same load. Prints the CVs.
+ */
+async function wgslNoise(r: Awaited<ReturnType<typeof resolveTuneTarget>>, k = 8) {
+  const f = mm(128, 128, 128);
+  const plain = wgslTask(f, 'mm', r.profile!, new WgslMeasurer(r.target!, { clock: 'gpu' }));
+  const paired = wgslTask(f, 'mm', r.profile!, new WgslMeasurer(r.target!, { clock: 'gpu', paired: true }));
+  const other = plain.check(plain.random(new Rng(3)));
+  if (!other.ok) throw new Error(other.reason);
+  const cands = [{ config: DEFAULT_CONFIG, ...plain.defaultCandidate() }, other];
+  const cv = (v: number[]) => { const mu = v.reduce((x, y) => x + y, 0) / v.length; return Math.sqrt(v.reduce((x, y) => x + (y - mu) ** 2, 0) / (v.length - 1)) / mu; };
+  for (const [ci, name] of [[0, 'default'], [1, `other ${JSON.stringify(other.config)}`]] as const) {
+    const u: number[] = [], p: number[] = [];
+    for (let i = 0; i < k; i++) {
+      u.push((await plain.measure([cands[ci]]))[0].cost);
+      p.push((await paired.measure([cands[ci]]))[0].cost);
+    }
+    console.log(`noise, matmul 128³ ${name}, ${k} fresh measurements each: unpaired CV ${(100 * cv(u)).toFixed(1)}% (${u.map(f3).join(' ')} ms); paired CV ${(100 * cv(p)).toFixed(1)}% (${p.map(f3).join(' ')} ms)`);
   }
 }
 
@@ -289,7 +400,7 @@ async function main(): Promise<void> {
       const target = await loadTarget(`npu:${preset}`);
       console.log(`## npu:${preset}: cycle simulator, one layer at a time; pool ${a.pool}, ${a.seeds} seeds`);
       const rows: Row[] = [];
-      await suite(rows, 'cycles', async (shared) => {
+      if (!a['e2e-only']) await suite(rows, 'cycles', async (shared) => {
         for (const [name, make] of NPU_SUITE) {
           const g = loadOnnxBytes(make()).graph;
           const t = npuTask(npuEnv(g, loadConfig(preset)), g.nodes[0]);
@@ -303,14 +414,22 @@ async function main(): Promise<void> {
     }
   }
   if (only.includes('wgsl')) {
-    const r = await resolveTuneTarget('wgsl');
-    console.log(`## wgsl: ${r.how}; pool ${a['wgsl-pool']}, ${a['wgsl-seeds']} seeds`);
-    // Fresh default-vs-tuned timings (3 alternating pairs, medians), not the search's memoized ones.
-    const remeasure = async (t: TuneTask, best: unknown) => {
-      const d = { config: DEFAULT_CONFIG, ...t.defaultCandidate() }, b = { ...d, config: { best: 1 }, schedule: best };
+    // --wgsl-unpaired: the kernel suite with the previous clock (median of 5 GPU-timed runs); the end to end tune is always paired.
+    const r0 = await resolveTuneTarget('wgsl');
+    // --wgsl-pairs N: the kernel suite with N pairs per measurement (default 20; the time cap grows with it).
+    const pairs = a['wgsl-pairs'] ? Number(a['wgsl-pairs']) : undefined;
+    const r = a['wgsl-unpaired'] ? { ...r0, measurer: new WgslMeasurer(r0.target!, { clock: 'gpu' }) }
+      : pairs ? { ...r0, measurer: new WgslMeasurer(r0.target!, { clock: 'gpu', paired: true, repeats: pairs, maxMs: 75 * pairs }) } : r0;
+    console.log(`## wgsl: ${r.measurer!.how} on ${r.profile!.description}; pool ${a['wgsl-pool']}, ${a['wgsl-seeds']} seeds (load ${loadavg().map((x) => x.toFixed(1)).join(' ')})`);
+    if (a.noise) await wgslNoise(r);
+    // Fresh default-vs-tuned timings (4 alternating pairs, medians), not the search's memoized
+    // ones; the CV of those fresh measurements (mean of the two configs') is the kernel's noise.
+    const cv = (v: number[]) => { const mu = v.reduce((x, y) => x + y, 0) / v.length; return Math.sqrt(v.reduce((x, y) => x + (y - mu) ** 2, 0) / (v.length - 1)) / mu; };
+    const remeasure: Remeasure = async (t, best) => {
+      const d = { config: DEFAULT_CONFIG, ...t.defaultCandidate() }, b = best === undefined ? d : { ...d, config: { best: 1 }, schedule: best };
       const ds: number[] = [], bs: number[] = [];
-      for (let i = 0; i < 3; i++) { const [x, y] = await t.measure([d, b]); ds.push(x.cost); bs.push(y.cost); }
-      return { dflt: median(ds), tuned: median(bs) };
+      for (let i = 0; i < 4; i++) { const [x, y] = await t.measure(i % 2 ? [b, d] : [d, b]); ds.push(i % 2 ? y.cost : x.cost); bs.push(i % 2 ? x.cost : y.cost); }
+      return { dflt: median(ds), tuned: median(bs), cv: (cv(ds) + cv(bs)) / 2 };
     };
     const rows: Row[] = [];
     if (!a['e2e-only']) await suite(rows, 'ms', async (shared) => {
@@ -319,8 +438,9 @@ async function main(): Promise<void> {
         rows.push(row); line(row, 'ms');
       }
     });
-    const e = await wgslEndToEnd(a['wgsl-model']!);
-    console.log(`end to end ${a['wgsl-model']}: ${e.kernels} kernels (${e.nTuned} tuned), default → tuned, median [10%..90%] of 56 runs: ${e.text}\n`);
+    const e = a['skip-e2e'] ? undefined : await wgslEndToEnd(a['wgsl-model']!);
+    if (e) console.log(`end to end ${a['wgsl-model']}: ${e.kernels} kernels (${e.nTuned} tuned), default → tuned, medians of ${e.pairs} alternating pairs (load ${loadavg().map((x) => x.toFixed(1)).join(' ')}):\n  ${e.text}\n`);
+    r.measurer!.dispose?.();
   }
   if (only.includes('pim')) {
     const e = await pimEndToEnd(a['pim-preset']!);
@@ -344,3 +464,4 @@ async function main(): Promise<void> {
 }
 
 await main();
+if (a['save-pools']) writeFileSync(a['save-pools'], JSON.stringify(saved));

@@ -93,6 +93,7 @@ export async function tuneModel(model: Model, o: TuneOptions): Promise<TuneSumma
     }
   } finally {
     db.close();
+    r.measurer?.dispose?.();
   }
   return { kernels: out, stopped: o.signal?.aborted === true, how: r.how };
 }

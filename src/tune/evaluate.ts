@@ -97,12 +97,16 @@ export function packFeatures(ps: readonly PoolEntry[]): Float32Array {
   return x;
 }
 
-/** Trains on the first half of the pool (target best/cost), scores the second half. */
-export async function heldOutPairwise(pool: RandomPool, objective: XgbObjective): Promise<{ acc: number; model: XgbModel }> {
+/**
+ * Trains on the first half of the pool (target best/cost), scores the second half: on all pairs, and
+ * (`aware`) on the pairs whose costs differ by more than `minRatio` (the measured noise).
+ */
+export async function heldOutPairwise(pool: RandomPool, objective: XgbObjective, minRatio = 1): Promise<{ acc: number; aware: number; model: XgbModel }> {
   const half = pool.entries.length >> 1;
   const tr = pool.entries.slice(0, half), te = pool.entries.slice(half);
   const trBest = Math.min(...tr.map((p) => p.cost));
   const model = new XgbModel({ objective });
   await model.fit(packFeatures(tr), Float64Array.from(tr, (p) => trBest / p.cost), FEATURE_LENGTH);
-  return { acc: pairwiseAccuracy(model.predict(packFeatures(te), FEATURE_LENGTH), te.map((p) => p.cost)), model };
+  const pred = model.predict(packFeatures(te), FEATURE_LENGTH), truth = te.map((p) => p.cost);
+  return { acc: pairwiseAccuracy(pred, truth), aware: pairwiseAccuracy(pred, truth, minRatio), model };
 }

@@ -51,8 +51,10 @@ export async function resolveTuneTarget(spec: string): Promise<ResolvedTarget> {
     // Clock: GPU timestamp queries around the compute passes, on every adapter. (Process CPU time
     // was tried for SwiftShader on this loaded machine: it is dominated by the host side of a run —
     // ~3.7 ms of Dawn polling and copies for a kernel of a few µs — so it cannot rank configs.)
+    // Paired: each timed run alternates with the kernel's default program and the cost is the
+    // median ratio (× the default's time): ~4× steadier under other jobs' load (src/tune/README.md).
     const profile = await (target as unknown as { profile(): Promise<DeviceProfile> }).profile();
-    const m = new WgslMeasurer(target, { clock: 'gpu' });
+    const m = new WgslMeasurer(target, { clock: 'gpu', paired: true });
     const tune: TuneTarget = { name, fingerprint: await tuningFingerprint(target), defaultSchedule: () => [] };
     return { tune, target, measurer: m, profile, how: `${m.how} on ${profile.description}` };
   }

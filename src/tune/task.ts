@@ -32,6 +32,8 @@ export interface TuneTask {
   /** Trial 0: the target's default schedule. */
   defaultCandidate(): Omit<Candidate, 'config'>;
   measure(batch: readonly Candidate[]): Promise<MeasureResult[]>;
+  /** A resumed run: the default's recorded cost, so a default-relative measurer keeps the same scale. */
+  anchor?(defaultCost: number): void;
 }
 
 /** A kernel as a Tensor IR function, scheduled by steps from the target's search space. */

@@ -71,6 +71,8 @@ export async function tuneTask(task: TuneTask, fingerprint: string, db: TuningDb
   let records = db.lookup(wk, tk);
   const measured = new Set(records.map((r) => r.configHash));
   const defaultCost = () => records.find((r) => r.trial === 0)?.cost ?? null;
+  const recorded = defaultCost();
+  if (recorded !== null) task.anchor?.(recorded);
   o.onEvent?.({ type: 'kernel_start', kernel: name, workloadKey: wk, measured: measured.size, trials: o.trials, spaceSize: task.size });
   const stopped = () => o.signal?.aborted === true || (o.deadline !== undefined && Date.now() >= o.deadline);
 

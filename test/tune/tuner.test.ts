@@ -9,7 +9,8 @@ import { InterpMeasurer } from '../../src/tune/measure/interp.ts';
 import { RandomModel } from '../../src/tune/model/model.ts';
 import { XgbModel } from '../../src/tune/model/xgboost.ts';
 import { INTERP_TARGET } from '../../src/tune/targets.ts';
-import { type TuneEvent, tuneKernel } from '../../src/tune/tuner.ts';
+import { type TuneEvent, tuneKernel, tuneTask } from '../../src/tune/tuner.ts';
+import { tirTask } from '../../src/tune/task.ts';
 import { applySchedule } from '../../src/schedule/apply.ts';
 import { runFunc } from '../../src/ir/tensor/interp/run.ts';
 import { randomTensor } from '../../src/runtime/random.ts';
@@ -41,6 +42,19 @@ describe('tuneKernel', () => {
     await tuneKernel(f, 'mm', INTERP_TARGET, db, fast, { ...opts, trials: 13 });
     expect(measured.length).toBe(4);
     expect(measured.filter((h) => before.has(h))).toEqual([]);
+    db.close();
+  });
+
+  it('a resumed run anchors a default-relative measurer to the recorded default cost', async () => {
+    const db = TuningDb.open(join(dir, 'anchor.db'));
+    const f = matmulFunc(8, 8, 8);
+    const anchored: number[] = [];
+    const task = { ...tirTask(f, 'mm', 'interp', fast, () => []), anchor: (c: number) => { anchored.push(c); } };
+    await tuneTask(task, INTERP_TARGET.fingerprint, db, { trials: 1, model: new RandomModel() });
+    expect(anchored).toEqual([]); // nothing recorded yet: the measurer keeps its own scale
+    await tuneTask(task, INTERP_TARGET.fingerprint, db, { trials: 3, model: new RandomModel() });
+    const d = db.lookup(workloadKey(f), targetKey(INTERP_TARGET.fingerprint)).find((r) => r.trial === 0);
+    expect(anchored).toEqual([d!.cost]);
     db.close();
   });
 

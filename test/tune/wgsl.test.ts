@@ -15,6 +15,7 @@ import { configHash, DEFAULT_CONFIG, configJson, targetFingerprint, targetKey } 
 import { resolveTuneTarget } from '../../src/tune/targets.ts';
 import { Rng } from '../../src/tune/rng.ts';
 import { wgslTask } from '../../src/tune/wgsl/task.ts';
+import { WgslMeasurer } from '../../src/tune/measure/wgsl.ts';
 import { checkConfig } from '../../targets/wgsl/config.ts';
 import { applySchedule } from '../../src/schedule/apply.ts';
 import { FEATURE_LENGTH } from '../../src/tune/features/features.ts';
@@ -48,9 +49,15 @@ describe('WGSL tuning', () => {
       const ch = ts.check(ts.random(rng));
       expect(ch.ok && (ch.schedule as { stages: { wg: number }[] }).stages.every((st) => st.wg <= 64)).toBe(true);
     }
-    // Different configs are different programs: their features differ.
-    const a = t.check(t.random(new Rng(1))), b = t.check(t.random(new Rng(2)));
-    if (a.ok && b.ok && configHash(a.config) !== configHash(b.config)) expect(Array.from(a.features)).not.toEqual(Array.from(b.features));
+    // Different configs are different programs: every knob is visible in the features (the
+    // cost model cannot rank configs it cannot tell apart), over the whole space.
+    const feats = new Map<string, string>();
+    for (let i = 0; i < 50 * t.size && feats.size < t.size; i++) {
+      const ch = t.check(t.random(rng));
+      if (ch.ok) feats.set(configHash(ch.config), Array.from(ch.features).join(','));
+    }
+    expect(feats.size).toBe(t.size);
+    expect(new Set(feats.values()).size).toBe(t.size);
   });
 
   it('times the default and a tuned config on WebGPU (checked against the interpreter) and records a failure', async () => {
@@ -68,6 +75,30 @@ describe('WGSL tuning', () => {
     const [x] = await t.measure([{ ...c, schedule: bad }]);
     expect(x.ok).toBe(false);
     expect(x.error).toMatch(/nope/);
+  });
+
+  it('paired timing: a cost is the median ratio to the default program, on the scale the tuner anchors', async () => {
+    const r = await resolveTuneTarget('wgsl');
+    const m = new WgslMeasurer(r.target!, { clock: 'gpu', paired: true, repeats: 6 });
+    const t = wgslTask(func, 'mm', r.profile!, m);
+    const d = { config: DEFAULT_CONFIG, ...t.defaultCandidate() };
+    const [own] = await t.measure([d]);
+    expect(own.ok, own.error).toBe(true);
+    expect(own.cost).toBeGreaterThan(0);
+    t.anchor!(100);
+    const [x] = await t.measure([d]);
+    // The default against its own program: a ratio near 1 (within 3× on a loaded machine) × 100.
+    expect(x.cost).toBeGreaterThan(100 / 3);
+    expect(x.cost).toBeLessThan(300);
+    m.dispose();
+  });
+
+  it("trial 0 is what compile does without a config (the default rule's config for a 7×7 conv fails checkConfig)", async () => {
+    const r = await resolveTuneTarget('wgsl');
+    const conv = lowerGraph(loadOnnxBytes(oneOpModel({ op: 'Conv', inputs: [['f32', [1, 64, 7, 7]], ['f32', [64, 64, 3, 3]]], attrs: { pads: [1, 1, 1, 1] } })).graph).calls[0].func;
+    const t = wgslTask(conv, 'conv', r.profile!, new WgslMeasurer(r.target!, { repeats: 2 }));
+    const [d] = await t.measure([{ config: DEFAULT_CONFIG, ...t.defaultCandidate() }]);
+    expect(d.ok, d.error).toBe(true);
   });
 
   it('tscc tune --target wgsl records trial 0 and searched configs; compile --db applies the best as the kernel config', async () => {

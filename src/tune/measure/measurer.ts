@@ -23,4 +23,8 @@ export interface Measurer {
   /** What measures, for the log: "Tensor IR interpreter (CPU time, median of 3)". */
   readonly how: string;
   measure(batch: readonly MeasureInput[]): Promise<MeasureResult[]>;
+  /** Default-relative measurers: costs of `base` are ratios to its default times `cost` (the recorded default's). */
+  anchor?(base: PrimFunc, cost: number): void;
+  /** Releases what the measurer keeps loaded between batches. */
+  dispose?(): void;
 }

@@ -19,12 +19,17 @@ export class RandomModel implements CostModel {
   }
 }
 
-/** Fraction of pairs (with different true costs) the scores order the same way. */
-export function pairwiseAccuracy(pred: ArrayLike<number>, truth: ArrayLike<number>): number {
+/**
+ * Fraction of pairs (with different true costs) the scores order the same way. `minRatio` > 1 keeps
+ * only pairs whose costs differ by more than that factor (the noise-aware variant: pairs closer than
+ * the measurement noise are coin flips); the plain accuracy is minRatio 1.
+ */
+export function pairwiseAccuracy(pred: ArrayLike<number>, truth: ArrayLike<number>, minRatio = 1): number {
   let right = 0, total = 0;
   for (let i = 0; i < truth.length; i++) {
     for (let j = i + 1; j < truth.length; j++) {
       if (truth[i] === truth[j]) continue;
+      if (minRatio > 1 && Math.max(truth[i], truth[j]) < minRatio * Math.min(truth[i], truth[j])) continue;
       total++;
       if ((pred[i] - pred[j]) * (truth[i] - truth[j]) > 0) right++;
     }

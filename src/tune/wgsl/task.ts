@@ -11,13 +11,14 @@ import { applySchedule } from '../../schedule/apply.ts';
 import { type StageConfig, type WgslConfig, defaultConfig, wgslSpace } from '../../../targets/wgsl/config.ts';
 import type { DeviceProfile } from '../../../targets/wgsl/limits.ts';
 import { splitStages } from '../../../targets/wgsl/stages.ts';
-import { type Config, canonicalTir, configHash, workloadKey } from '../keys.ts';
+import { type Config, DEFAULT_CONFIG, canonicalTir, configHash, workloadKey } from '../keys.ts';
 import type { Measurer } from '../measure/measurer.ts';
 import type { Rng } from '../rng.ts';
 import type { Candidate, Check, TuneTask } from '../task.ts';
 import { stageInfo, wgslFeatures } from './features.ts';
 
 const KNOBS = ['st', 'wg', 'pa', 'ta', 'tb', 'u', 'sp', 'h'] as const;
+const DEFAULT_HASH = configHash(DEFAULT_CONFIG);
 
 /** The knobs of a config: which stage differs from the default (−1: none) and how. */
 function describe(cfg: WgslConfig, dflt: WgslConfig, pairs: Map<string, number>): Config {
@@ -74,8 +75,13 @@ export function wgslTask(func: PrimFunc, name: string, profile: DeviceProfile, m
       return i === undefined ? { ok: false, reason: 'not a config the WGSL code generator lists for this kernel' } : candidate(i);
     },
     defaultCandidate: () => ({ schedule: dflt, features: wgslFeatures(infos, dflt.stages) }),
+    anchor: (cost: number) => measurer.anchor?.(f, cost),
     measure(batch: readonly Candidate[]) {
-      return measurer.measure(batch.map((b) => ({ base: f, func: f, steps: [], config: b.config, codegen: b.schedule })));
+      // Trial 0 is what compile does without a config (the default rule unchecked: it may pick a
+      // tile factor above a loop's extent, e.g. 8 for a 7×7 conv, which checkConfig refuses in a
+      // given config); every other candidate passes its config.
+      const codegen = (b: Candidate) => (configHash(b.config) === DEFAULT_HASH ? undefined : b.schedule);
+      return measurer.measure(batch.map((b) => ({ base: f, func: f, steps: [], config: b.config, codegen: codegen(b) })));
     },
   };
 }
