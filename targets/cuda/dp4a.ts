@@ -13,7 +13,7 @@ import { type Expr, type Var, cast, constant, f32 as f32c, freeVars, int, select
 import type { PrimFunc } from '../../src/ir/tensor/func.ts';
 import { TemplateText, indent, kernelSource } from './emit.ts';
 import type { KernelSource } from './kernel.ts';
-import { epilogue, launchable } from './gemm.ts';
+import { epilogue, launchable, registerTile, storeRegisterTile, threadPlace } from './gemm.ts';
 import { type Contraction, product } from './match.ts';
 
 /** An operand `(f32(q) − zero)·scale` with q of type i8 and zero, scale constant along the reduction. */
@@ -86,7 +86,7 @@ function fill(t: TemplateText, c: Contraction, q: Expr, loops: Contraction['m'],
 
 export function dp4aGemm(f: PrimFunc, c: Contraction, [a, b]: [Int8Operand, Int8Operand]): KernelSource | undefined {
   const M = product(c.m), N = product(c.n), K = product(c.red);
-  const TM = M >= 64 ? 4 : M >= 32 ? 2 : 1, TN = N >= 64 ? 4 : N >= 32 ? 2 : 1, BM = 16 * TM, BN = 16 * TN;
+  const { TM, TN, BM, BN } = registerTile(M, N);
   if (!launchable(c, BM)) return undefined;
   const t = new TemplateText([...c.spatial, ...c.red]);
   const e = (x: Expr | undefined, none: string) => (x ? `(${t.expr(x)})` : none);
@@ -98,8 +98,7 @@ export function dp4aGemm(f: PrimFunc, c: Contraction, [a, b]: [Int8Operand, Int8
   const scaled = `${e(a.scale, '1.0f')} * ${e(b.scale, '1.0f')} * (${terms.join(' - ')}${corr})`;
   const reads = [a.zero, a.scale, b.zero, b.scale].filter((x): x is Expr => !!x);
   const body = [
-    'const int tscc_tx = threadIdx.x, tscc_ty = threadIdx.y, tscc_t = tscc_ty * 16 + tscc_tx;',
-    `const int tscc_m0 = blockIdx.y * ${BM}, tscc_n0 = blockIdx.x * ${BN};`,
+    ...threadPlace(BM, BN),
     `__shared__ int tscc_As[${(BK / 4) * BM}];`,
     `__shared__ int tscc_Bs[${(BK / 4) * BN}];`,
     `int tscc_c[${TM}][${TN}], tscc_sa[${TM}], tscc_sb[${TN}];`,
@@ -124,12 +123,7 @@ export function dp4aGemm(f: PrimFunc, c: Contraction, [a, b]: [Int8Operand, Int8
     '  }',
     '  __syncthreads();',
     '}',
-    `for (int tscc_i = 0; tscc_i < ${TM}; ++tscc_i) {`,
-    `  for (int tscc_j = 0; tscc_j < ${TN}; ++tscc_j) {`,
-    '    const int tscc_m = tscc_m0 + tscc_ty + 16 * tscc_i, tscc_n = tscc_n0 + tscc_tx + 16 * tscc_j;',
-    ...indent(indent(epilogue(t, c, scaled, reads))),
-    '  }',
-    '}',
+    ...storeRegisterTile(TM, TN, epilogue(t, c, scaled, reads)),
   ];
   return kernelSource(f, body, [Math.ceil(N / BN), Math.ceil(M / BM), product(c.batch)], [16, 16, 1]);
 }

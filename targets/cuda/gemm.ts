@@ -95,17 +95,42 @@ export function launchable(c: Contraction, bm: number): boolean {
   return product(c.batch) <= MAX_GRID_YZ && Math.ceil(product(c.m) / bm) <= MAX_GRID_YZ && freeVars(c.outValue).has(ACC);
 }
 
+/** The register tile of one thread of the 16×16-thread templates (SIMT GEMM, dp4a): TM×TN outputs
+ *  of the block's BM×BN tile, rows ty + 16·i and columns tx + 16·j (so stores coalesce). */
+export function registerTile(M: number, N: number): { TM: number; TN: number; BM: number; BN: number } {
+  const TM = M >= 64 ? 4 : M >= 32 ? 2 : 1, TN = N >= 64 ? 4 : N >= 32 ? 2 : 1;
+  return { TM, TN, BM: 16 * TM, BN: 16 * TN };
+}
+
+/** The thread's place: tx, ty, flat t, and the block's first output row m0 and column n0. */
+export function threadPlace(BM: number, BN: number): string[] {
+  return [
+    'const int tscc_tx = threadIdx.x, tscc_ty = threadIdx.y, tscc_t = tscc_ty * 16 + tscc_tx;',
+    `const int tscc_m0 = blockIdx.y * ${BM}, tscc_n0 = blockIdx.x * ${BN};`,
+  ];
+}
+
+/** The store of a register tile: for each of its elements (tscc_i, tscc_j), its output (tscc_m, tscc_n) and `epi`, that element's epilogue. */
+export function storeRegisterTile(TM: number, TN: number, epi: readonly string[]): string[] {
+  return [
+    `for (int tscc_i = 0; tscc_i < ${TM}; ++tscc_i) {`,
+    `  for (int tscc_j = 0; tscc_j < ${TN}; ++tscc_j) {`,
+    '    const int tscc_m = tscc_m0 + tscc_ty + 16 * tscc_i, tscc_n = tscc_n0 + tscc_tx + 16 * tscc_j;',
+    ...indent(indent(epi)),
+    '  }',
+    '}',
+  ];
+}
+
 export function simtGemm(f: PrimFunc, c: Contraction): KernelSource | undefined {
   const M = product(c.m), N = product(c.n), K = product(c.red);
-  const TM = M >= 64 ? 4 : M >= 32 ? 2 : 1, TN = N >= 64 ? 4 : N >= 32 ? 2 : 1;
-  const BM = 16 * TM, BN = 16 * TN, BK = 16;
+  const { TM, TN, BM, BN } = registerTile(M, N), BK = 16;
   if (!launchable(c, BM)) return undefined;
   // A row of the k-fastest fill is written with stride BM: one pad word avoids bank conflicts.
   const AS = BM + (kContiguous(c.a, c) ? 1 : 0), BS = BN + (kContiguous(c.b, c) ? 1 : 0);
   const t = new TemplateText([...c.spatial, ...c.red]);
   const body = [
-    'const int tscc_tx = threadIdx.x, tscc_ty = threadIdx.y, tscc_t = tscc_ty * 16 + tscc_tx;',
-    `const int tscc_m0 = blockIdx.y * ${BM}, tscc_n0 = blockIdx.x * ${BN};`,
+    ...threadPlace(BM, BN),
     `__shared__ float tscc_As[${BK * AS}];`,
     `__shared__ float tscc_Bs[${BK * BS}];`,
     `float tscc_c[${TM}][${TN}];`,
@@ -129,12 +154,7 @@ export function simtGemm(f: PrimFunc, c: Contraction): KernelSource | undefined 
     '  }',
     '  __syncthreads();',
     '}',
-    `for (int tscc_i = 0; tscc_i < ${TM}; ++tscc_i) {`,
-    `  for (int tscc_j = 0; tscc_j < ${TN}; ++tscc_j) {`,
-    '    const int tscc_m = tscc_m0 + tscc_ty + 16 * tscc_i, tscc_n = tscc_n0 + tscc_tx + 16 * tscc_j;',
-    ...indent(indent(epilogue(t, c, 'tscc_c[tscc_i][tscc_j]'))),
-    '  }',
-    '}',
+    ...storeRegisterTile(TM, TN, epilogue(t, c, 'tscc_c[tscc_i][tscc_j]')),
   ];
   return kernelSource(f, body, [Math.ceil(N / BN), Math.ceil(M / BM), product(c.batch)], [16, 16, 1]);
 }

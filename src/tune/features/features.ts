@@ -22,7 +22,15 @@ const PER_LEVEL = 1 + KINDS.length + ACCESSES * 3;
 const GLOBALS = 16;
 export const FEATURE_LENGTH = LEVELS * PER_LEVEL + GLOBALS;
 
-const lg = (x: number): number => Math.log2(1 + Math.abs(x));
+/** The scale most features are on: log2(1 + |x|), so sizes and counts of any magnitude stay comparable. */
+export const lg = (x: number): number => Math.log2(1 + Math.abs(x));
+
+/** A feature vector from a target's own list of values, zero-padded to FEATURE_LENGTH so one cost model and database serve every target. */
+export function featureVector(values: readonly number[]): Float32Array {
+  const out = new Float32Array(FEATURE_LENGTH);
+  out.set(values.slice(0, FEATURE_LENGTH));
+  return out;
+}
 
 interface Site { store: Store; loops: For[]; trip: number }
 

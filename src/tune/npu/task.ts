@@ -5,17 +5,13 @@
 // same model and database serve every target.
 import type { Node } from '../../ir/graph/graph.ts';
 import { estimateGemm, type GemmSchedule } from '../../../targets/npu/codegen/schedule.ts';
-import { FEATURE_LENGTH } from '../features/features.ts';
-import { type Config, configHash } from '../keys.ts';
-import type { MeasureResult } from '../measure/measurer.ts';
-import { knobSampling } from '../space/space.ts';
-import type { Candidate, Check, TuneTask } from '../task.ts';
+import { featureVector, lg } from '../features/features.ts';
+import type { Config } from '../keys.ts';
+import { type TuneTask, recordTask } from '../task.ts';
 import { type NpuLayerEnv, SpaceError, emitLayer, layerCycles, layerKey } from './layer.ts';
 
 const MCHUNK = [0, 8, 32, 128, 512];
 const NCHUNK = [0, 1, 2, 4]; // multiples of nT
-
-const lg = (x: number) => Math.log2(1 + Math.abs(x));
 
 /** GEMM dims of the layer in the 'act' orientation (M = output channels / rows, N = pixels / cols). */
 export function gemmDims(n: Node): { M: number; N: number; K: number } {
@@ -31,57 +27,36 @@ export function npuFeatures(env: NpuLayerEnv, n: Node, s: GemmSchedule): Float32
   const { M, N, K } = gemmDims(n);
   const w = s.stationary === 'weight';
   const [m, nn] = w ? [N, M] : [M, N];
-  const f = new Float32Array(FEATURE_LENGTH);
-  [
+  return featureVector([
     lg(M), lg(N), lg(K), lg(s.nT), lg(s.kT), lg(s.mChunk ?? 0), lg(s.nChunk ?? 0),
     s.split === 'm' ? 1 : 0, w ? 1 : 0, s.conv === 'direct' ? 1 : 0, s.conv === 'im2col' ? 1 : 0,
     lg(Math.ceil(nn / s.nT)), lg(Math.ceil(K / s.kT)), lg(Math.ceil(m / Math.max(1, s.mChunk ?? m))),
     lg(estimateGemm(env.cfg, m, nn, K, s)), lg(env.cfg.H), lg(env.cfg.W), env.cfg.cores, lg(env.cfg.accBytes),
     n.op === 'Conv' ? 1 : 0,
-  ].forEach((v, i) => { f[i] = v; });
-  return f;
+  ]);
 }
 
 export function npuTask(env: NpuLayerEnv, n: Node): TuneTask | undefined {
   const base = emitLayer(env, n, null);
   if (!base || base.space.length === 0) return undefined;
   const space = base.space;
-  const knobs: [string, number[]][] = [['s', space.map((_, i) => i)], ['mc', MCHUNK], ['nc', NCHUNK]];
-  const memo = new Map<string, Check>();
-  const schedOf = (c: Config): GemmSchedule => {
-    const s = space[c.s];
-    return { ...s, ...(c.mc ? { mChunk: c.mc } : {}), ...(c.nc ? { nChunk: c.nc * s.nT } : {}) };
-  };
   const emit = (s: GemmSchedule) => {
     const em = emitLayer(env, n, s);
     if (!em) throw new SpaceError(`${n.name} is not an array layer`);
     return em;
   };
-  return {
+  return recordTask<GemmSchedule>({
     name: n.name, workloadKey: layerKey(n, env.cfg), description: `${n.op} ${JSON.stringify(gemmDims(n))} on npu:${env.cfg.name}`,
-    ...knobSampling(knobs),
-    check(c: Config): Check {
-      const h = configHash(c);
-      let r = memo.get(h);
-      if (!r) {
-        const s = schedOf(c);
-        // The code generator validates capacity while emitting; its rejection is static (no simulation).
-        try { emit(s); r = { ok: true, config: c, schedule: s, features: npuFeatures(env, n, s) }; } catch (e) {
-          if (!(e instanceof SpaceError)) throw e;
-          r = { ok: false, reason: e.message };
-        }
-        memo.set(h, r);
-      }
-      return r;
+    knobs: [['s', space.map((_, i) => i)], ['mc', MCHUNK], ['nc', NCHUNK]],
+    scheduleOf(c: Config): GemmSchedule {
+      const s = space[c.s];
+      return { ...s, ...(c.mc ? { mChunk: c.mc } : {}), ...(c.nc ? { nChunk: c.nc * s.nT } : {}) };
     },
-    defaultCandidate() {
-      const s = base.chosen ?? space[0];
-      return { schedule: s, features: npuFeatures(env, n, s) };
-    },
-    async measure(batch: readonly Candidate[]): Promise<MeasureResult[]> {
-      return batch.map((b) => {
-        try { return { ok: true, cost: layerCycles(env, emit(b.schedule as GemmSchedule)) }; } catch (e) { return { ok: false, cost: Infinity, error: (e as Error).message }; }
-      });
-    },
-  };
+    // The code generator validates capacity while emitting; its rejection is static (no simulation).
+    validate: (s) => { emit(s); },
+    rejects: (e) => e instanceof SpaceError,
+    features: (s) => npuFeatures(env, n, s),
+    defaultSchedule: base.chosen ?? space[0],
+    cost: (s) => layerCycles(env, emit(s)),
+  });
 }

@@ -20,11 +20,9 @@ import { defaultGemvSchedule, gemvLayout, gemvSpace, type GemvProblem, type Gemv
 import { banksPerPc, pcCount, type PimConfig } from '../../../targets/pim/presets.ts';
 import { Timeline } from '../../../targets/pim/sim/timing.ts';
 import type { Stream } from '../../../targets/pim/commands.ts';
-import { FEATURE_LENGTH } from '../features/features.ts';
+import { featureVector, lg } from '../features/features.ts';
 import { type Config, canonicalTir, workloadKey } from '../keys.ts';
-import type { MeasureResult } from '../measure/measurer.ts';
-import { knobSampling } from '../space/space.ts';
-import type { Candidate, Check, TuneTask } from '../task.ts';
+import { type TuneTask, recordTask } from '../task.ts';
 
 const REFRESH = ['perBank', 'allBank'] as const;
 
@@ -39,19 +37,15 @@ export function streamCycles(cfg: PimConfig, streams: readonly Stream[]): number
   return cycles;
 }
 
-const lg = (x: number) => Math.log2(1 + Math.abs(x));
-
 export function pimFeatures(cfg: PimConfig, p: GemvProblem, count: number, s: GemvSchedule): Float32Array {
   const P = pcCount(cfg) / s.pcGroups, Pp = P / s.kSplit, G = Pp * banksPerPc(cfg);
   const S = Math.ceil(p.N / G), J = Math.ceil(Math.ceil(p.K / cfg.lanes / s.kSplit) / cfg.columns);
   const sweep = cfg.timing.nRCD + cfg.columns * p.M * cfg.timing.nCCDAB + cfg.timing.nRTP + cfg.timing.nRP;
-  const f = new Float32Array(FEATURE_LENGTH);
-  [
+  return featureVector([
     lg(p.M), lg(p.N), lg(p.K), lg(count), lg(s.kSplit), lg(s.rowsPerPass), s.overlap ? 1 : 0, lg(s.pcGroups),
     s.refresh === 'allBank' ? 1 : 0, lg(S), lg(J), lg(S * J), lg(Math.ceil(S / s.rowsPerPass)),
     lg(S * J * sweep * Math.ceil(count / s.pcGroups)), lg((p.M * cfg.columns) / (cfg.gbSlots / 2)), p.bias ? 1 : 0,
-  ].forEach((v, i) => { f[i] = v; });
-  return f;
+  ]);
 }
 
 /** The tuning task of one PIM kernel (a lowered MatMul/Gemm), or undefined when PIM has no choices for it. */
@@ -62,41 +56,16 @@ export function pimTask(cfg: PimConfig, fmt: PimFormat, node: Node, func: PrimFu
   const listed = gemvSpace(cfg, p, count);
   const values = (k: keyof GemvSchedule) => [...new Set(listed.map((s) => Number(s[k])))].sort((a, b) => a - b);
   const refresh = cfg.timing.nRFCpb > 0 && cfg.timing.nREFI > 0 ? [0, 1] : [1];
-  const knobs: [string, number[]][] = [['ks', values('kSplit')], ['r', values('rowsPerPass')], ['ov', [0, 1]], ['pg', values('pcGroups')], ['rf', refresh]];
-  const scheduleOf = (c: Config): GemvSchedule => ({ kSplit: c.ks, rowsPerPass: c.r, overlap: c.ov === 1, pcGroups: c.pg, refresh: REFRESH[c.rf] });
-  const memo = new Map<string, Check>();
-  const dflt = defaultGemvSchedule(cfg, p, count);
-  return {
+  return recordTask<GemvSchedule>({
     name, workloadKey: workloadKey(func), description: canonicalTir(func),
-    ...knobSampling(knobs),
-    check(c: Config): Check {
-      const key = JSON.stringify(c);
-      let r = memo.get(key);
-      if (!r) {
-        const s = scheduleOf(c);
-        try {
-          // The layout pass's own validation (divisors, accumulators, DRAM rows) is the static check.
-          probs.forEach((q, i) => gemvLayout(cfg, q, s, 0, i));
-          r = { ok: true, config: c, schedule: s, features: pimFeatures(cfg, p, count, s) };
-        } catch (e) {
-          r = { ok: false, reason: (e as Error).message };
-        }
-        memo.set(key, r);
-      }
-      return r;
-    },
-    defaultCandidate: () => ({ schedule: dflt, features: pimFeatures(cfg, p, count, dflt) }),
-    async measure(batch: readonly Candidate[]): Promise<MeasureResult[]> {
-      return batch.map((b) => {
-        try {
-          const prog = compileKernel(cfg, node, name, { fmt, rowBase: 0, schedule: b.schedule as GemvSchedule });
-          return { ok: true, cost: streamCycles(cfg, prog.streams) };
-        } catch (e) {
-          return { ok: false, cost: Infinity, error: (e as Error).message };
-        }
-      });
-    },
-  };
+    knobs: [['ks', values('kSplit')], ['r', values('rowsPerPass')], ['ov', [0, 1]], ['pg', values('pcGroups')], ['rf', refresh]],
+    scheduleOf: (c: Config) => ({ kSplit: c.ks, rowsPerPass: c.r, overlap: c.ov === 1, pcGroups: c.pg, refresh: REFRESH[c.rf] }),
+    // The layout pass's own validation (divisors, accumulators, DRAM rows) is the static check.
+    validate: (s) => probs.forEach((q, i) => gemvLayout(cfg, q, s, 0, i)),
+    features: (s) => pimFeatures(cfg, p, count, s),
+    defaultSchedule: defaultGemvSchedule(cfg, p, count),
+    cost: (s) => streamCycles(cfg, compileKernel(cfg, node, name, { fmt, rowBase: 0, schedule: s }).streams),
+  });
 }
 
 /** The distinct PIM GEMV kernels of a model as `compile --target pim` plans them (same passes, same lowering). */

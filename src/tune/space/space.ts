@@ -82,9 +82,12 @@ export class SearchSpace {
   }
 }
 
+/** Knob names with their values, for spaces that need no Tensor IR steps. */
+export type KnobTable = readonly (readonly [string, readonly number[]])[];
+
 /** Size, uniform sampling and one-knob mutation over a plain table of knob values: the spaces of the
  *  targets' own schedule records (NPU layers, PIM GEMVs), which need no Tensor IR steps. */
-export function knobSampling(knobs: readonly (readonly [string, readonly number[]])[]): Pick<SearchSpace, 'size' | 'random'> & { mutate(c: Config, rng: Rng): Config } {
+export function knobSampling(knobs: KnobTable): Pick<SearchSpace, 'size' | 'random'> & { mutate(c: Config, rng: Rng): Config } {
   return {
     size: knobs.reduce((a, [, v]) => a * v.length, 1),
     random: (rng: Rng) => Object.fromEntries(knobs.map(([k, v]) => [k, rng.pick(v)])),
