@@ -9,7 +9,7 @@ import { lowerGraph } from '../lower/lower.ts';
 import { applySchedule } from '../schedule/apply.ts';
 import { lookupPass, optimizeGraph, runPasses } from '../../passes/index.ts';
 import type { Graph, Node } from '../ir/graph/graph.ts';
-import type { Artifact, KernelPlan, ModulePlan, Target } from '../../targets/target.ts';
+import type { Artifact, KernelPlan, KernelReport, ModulePlan, Target } from '../../targets/target.ts';
 import { loadTarget } from './registry.ts';
 import { openTuningLookup, tuningFingerprint } from '../tune/apply.ts';
 import { npuLayerSchedules } from '../tune/npu/apply.ts';
@@ -78,8 +78,23 @@ export async function compileModel(model: Model, opts: CompileOptions): Promise<
     ? npuLayerSchedules(opts.db, await tuningFingerprint(target), graph, loadConfig(target.variant)) : undefined;
   const plan: ModulePlan = { graph, kernels, ...(layerSchedules ? { layerSchedules } : {}) };
   const artifact = await target.compile(plan);
-  const quantization = quant ? { ...quant.report, substituted: substitutions(quant.report, artifact.kernels) } : undefined;
+  const quantization = quant ? quantizationSection(quant.report, [{ kernels: artifact.kernels }]) : undefined;
   return { target, plan, artifact, ...(quantization ? { quantization } : {}) };
+}
+
+/**
+ * report.json's `quantization` section: the search's report plus each group whose kernel ran another
+ * precision than planned (`substituted`; tagged with the device when several compiled the graph —
+ * the hetero driver passes one entry per segment). Shared by compileModel and src/driver/hetero.
+ */
+export function quantizationSection(report: Record<string, unknown>, ran: readonly { readonly kernels: readonly KernelReport[]; readonly device?: string }[]): Record<string, unknown> {
+  // Targets that inline a quantized group (the NPU) name its members `<fused node>/<member>`; the
+  // report's layers name the compute member alone (the Fused node is `<group>` or `fused_<group>`).
+  const layers = report.layers as { group: string; compute: string }[];
+  const alias = new Map(layers.flatMap((l) => [[`${l.group}/${l.compute}`, l.compute], [`fused_${l.group}/${l.compute}`, l.compute]]));
+  const named = (ks: readonly KernelReport[]) => ks.map((k) => ({ ...k, ops: k.ops.map((o) => alias.get(o) ?? o) }));
+  const substituted = ran.flatMap((r) => substitutions(report, named(r.kernels)).map((s) => (r.device ? { ...s, device: r.device } : s)));
+  return { ...report, substituted };
 }
 
 /**

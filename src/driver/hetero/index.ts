@@ -9,7 +9,8 @@ import type { TensorMap } from '../../runtime/interpreter.ts';
 import { partition, type CostTable, type Placement, type Schedule } from '../../../passes/partition/index.ts';
 import type { SplitOptions } from '../../../passes/partition/split.ts';
 import type { Artifact, KernelReport, RunOutput, Target } from '../../../targets/target.ts';
-import type { Compiled, CompileOptions } from '../compile.ts';
+import { quantizationSection, type Compiled, type CompileOptions } from '../compile.ts';
+import { quantizeFused, type QuantizeOutcome } from '../../quant/search-run.ts';
 import { loadTarget } from '../registry.ts';
 import { CostCache, costTable, type Device } from './cost.ts';
 import { executePlan } from './execute.ts';
@@ -45,6 +46,8 @@ export interface Prepared {
   readonly result: ReturnType<typeof partition>;
   /** Shared-memory contention model in use (sharedHbm: 'exclusive'). */
   readonly hbm?: Hbm;
+  /** With --quantize: the search's outcome; `graph` is then its quantized graph. */
+  readonly quant?: QuantizeOutcome;
 }
 
 export async function prepareHetero(model: Model, o: HeteroOptions): Promise<Prepared> {
@@ -56,7 +59,9 @@ export async function prepareHetero(model: Model, o: HeteroOptions): Promise<Pre
   const targets = devices.map((d) => d.target);
   const onHbm = o.sharedHbm === 'exclusive' ? hbmDevices(setup.system, setup.devices) : [];
   const hbmOf = (g: Graph, c: CostTable): Hbm | undefined => (onHbm.length > 1 ? { devices: onHbm, occupancy: occupancyTable(g, devices, c, onHbm) } : undefined);
-  const place = async (graph: Graph, prefer?: ReadonlyMap<string, string>): Promise<Prepared> => {
+  const place = async (fused: Graph, prefer?: ReadonlyMap<string, string>): Promise<Prepared> => {
+    const quant = o.quantize ? await quantizeForDevices(fused, o, setup, targets) : undefined;
+    const graph = quant?.graph ?? fused;
     const costs = await costTable(graph, devices, { db: o.db, cache: o.cache });
     for (const n of graph.nodes) {
       const row = costs.get(n.name)!;
@@ -65,17 +70,32 @@ export async function prepareHetero(model: Model, o: HeteroOptions): Promise<Pre
       }
     }
     const hbm = hbmOf(graph, costs);
-    return { setup, devices, graph, costs, hbm, result: partition(graph, costs, setup.system, setup.devices, { hbm, prefer }) };
+    return { setup, devices, graph, costs, hbm, quant, result: partition(graph, costs, setup.system, setup.devices, { hbm, prefer }) };
   };
-  if (o.split !== 'balanced') return place(placementGraph(model.graph, targets, o.noPasses, typeof o.split === 'number' ? { parts: o.split } : o.split));
+  const q = !!o.quantize;
+  if (o.split !== 'balanced') return place(placementGraph(model.graph, targets, o.noPasses, typeof o.split === 'number' ? { parts: o.split } : o.split, q));
   // Balanced: place the unsplit graph, size two blocks per worthwhile MatMul from its costs, place the
   // split graph (unchanged nodes hit the cost cache) and keep it only if its estimate is faster — the
   // blocks' own costs need not scale with their width.
-  const whole = await place(placementGraph(model.graph, targets, o.noPasses));
+  const whole = await place(placementGraph(model.graph, targets, o.noPasses, undefined, q));
   const bal = balancedSplits(whole.graph, whole.costs, setup.devices, whole.hbm);
   if (!bal.widths.size) return whole;
-  const split = await place(placementGraph(model.graph, targets, o.noPasses, { parts: 2, widths: bal.widths }), bal.prefer);
+  const split = await place(placementGraph(model.graph, targets, o.noPasses, { parts: 2, widths: bal.widths }, q), bal.prefer);
   return split.result.best.schedule.makespan < whole.result.best.schedule.makespan ? split : whole;
+}
+
+/**
+ * `--quantize` on the fused placement graph, before costing: each quantized group is then costed and
+ * placed in its own precision (the NPU and PIM simulators compile its QDQ body as int8 where they run
+ * int8). A group no device runs in its precision goes back to fp32 (reported as refusedByTarget).
+ */
+function quantizeForDevices(fused: Graph, o: HeteroOptions, setup: HeteroSetup, targets: readonly Target[]): Promise<QuantizeOutcome> {
+  // A cycle budget is per device, but which device runs each group is decided after quantizing
+  // (and the devices' clocks differ), so the search could not judge it; the other budgets hold as is.
+  if (o.quantize!.latency) throw new UsageError(`--latency (--quantize auto) is not available with --target ${o.target}: the cycle budget cannot be judged across devices; use --accuracy or --size, or a single --target npu`);
+  return quantizeFused(fused, o.quantize!, {
+    supports: (n) => (targets.some((t) => runs(t, n)) ? null : `no device of ${setup.system.name} runs it`),
+  });
 }
 
 export interface Realized { readonly plan: HeteroPlan; readonly timeline: Schedule }
@@ -134,8 +154,6 @@ function heteroTarget(prep: Prepared): Target {
 }
 
 export async function compileHetero(model: Model, o: HeteroOptions): Promise<Compiled> {
-  // Each segment would need its device's precision choices; not wired yet, so say so rather than ignore it.
-  if (o.quantize) throw new UsageError('--quantize is not available with --target hetero yet (quantize per device: --target npu|pim|…)');
   const prep = await prepareHetero(model, o);
   const { plan, timeline, placement, tried } = await chooseRealized(prep, o.db);
   const files = new Map<string, string | Uint8Array>();
@@ -152,5 +170,7 @@ export async function compileHetero(model: Model, o: HeteroOptions): Promise<Com
     target: o.target, files, kernels, latencyMs: timeline.makespan, latencySource: simulated ? 'simulated' : 'estimated',
     transfers: timeline.crossings, report: heteroReport(prep, placement, plan, timeline, tried), payload,
   };
-  return { target: heteroTarget(prep), plan: { graph: prep.graph, kernels: [] }, artifact };
+  // Substitutions per segment, so each names the device that ran the group in another precision.
+  const quantization = prep.quant ? quantizationSection(prep.quant.report, plan.segments.map((s) => ({ device: s.device, kernels: s.compiled.artifact.kernels }))) : undefined;
+  return { target: heteroTarget(prep), plan: { graph: prep.graph, kernels: [] }, artifact, ...(quantization ? { quantization } : {}) };
 }
