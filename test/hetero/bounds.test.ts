@@ -6,6 +6,7 @@ import type { SystemSpec } from '../../passes/partition/system.ts';
 import { criticalPath, placementBound, splitBound, splitCosts, workBound } from '../../passes/partition/bounds.ts';
 import { listSchedule } from '../../passes/partition/schedule.ts';
 import { rng } from '../../src/runtime/random.ts';
+import { bestOverAssignments } from './brute.ts';
 
 const TWO: SystemSpec = {
   name: 'two', devices: [{ id: 'a', target: 'npu', memoryBytes: 1e9 }, { id: 'b', target: 'pim', memoryBytes: 1e9 }],
@@ -24,18 +25,7 @@ function problem(cost: number[][], edges: [number, number[]][], sys = TWO): Prob
 }
 
 /** The smallest list-schedule makespan over every assignment. */
-function bestMakespan(p: Problem): number {
-  const n = p.names.length, k = p.devices.length;
-  let best = Infinity;
-  const a = new Array<number>(n).fill(0);
-  for (let code = 0; code < k ** n; code++) {
-    let x = code;
-    for (let i = 0; i < n; i++) { a[i] = x % k; x = Math.floor(x / k); }
-    if (a.some((d, i) => !Number.isFinite(p.cost[i][d]))) continue;
-    best = Math.min(best, listSchedule(p, a).makespan);
-  }
-  return best;
-}
+const bestMakespan = (p: Problem): number => bestOverAssignments(p, (a) => listSchedule(p, a).makespan);
 
 describe('partition bounds: hand graphs', () => {
   it('a chain is bounded by its path at the cheapest devices, and the bound is reached', () => {

@@ -7,6 +7,7 @@ import { fromAssignment, greedyBySupport, serialMs } from '../../passes/partitio
 import { lowerBoundDp, placeDp } from '../../passes/partition/dp.ts';
 import { listSchedule } from '../../passes/partition/schedule.ts';
 import { rng } from '../../src/runtime/random.ts';
+import { bestOverAssignments } from './brute.ts';
 
 const SYS: SystemSpec = {
   name: 'test',
@@ -36,18 +37,7 @@ function randomProblem(seed: number, n: number): Problem {
   return problem(cost, edges);
 }
 
-function bruteForce(p: Problem): number {
-  const n = p.names.length, k = p.devices.length;
-  let best = Infinity;
-  const a = new Array<number>(n).fill(0);
-  for (let code = 0; code < k ** n; code++) {
-    let x = code;
-    for (let i = 0; i < n; i++) { a[i] = x % k; x = Math.floor(x / k); }
-    if (a.some((d, i) => !Number.isFinite(p.cost[i][d]))) continue;
-    best = Math.min(best, serialMs(p, a));
-  }
-  return best;
-}
+const bruteForce = (p: Problem): number => bestOverAssignments(p, (a) => serialMs(p, a));
 
 describe('partition: dynamic program', () => {
   it('finds the optimum of the serial objective (brute force over 3^8 assignments, 12 random DAGs)', () => {
