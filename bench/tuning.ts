@@ -7,13 +7,16 @@
 //     (per kernel, over --seeds search seeds);
 //   - cost-model pairwise ranking accuracy (trained on half the random pool, scored on the other);
 //   - cost-model scoring rate (candidates per CPU second);
-//   - default vs tuned latency per kernel and end to end for one model per target (WGSL: alternating
-//     runs of the two compiled models, median speedup of the pairs with a bootstrap 95% CI);
+//   - default vs tuned latency per kernel and end to end for one model per target (WGSL: rounds of
+//     runs of the default, the tuned and a second default plan in random order, in blocks of fresh
+//     sessions; median per-round speedup with a bootstrap 95% CI, next to the controls: default vs
+//     default, and each kernel untuned in both plans; PIM: exact cycles of a decode MLP, outputs
+//     checked against onnxruntime);
 //   - WGSL measurement noise (--noise): run-to-run CV of one config's cost, unpaired vs paired clock.
 //
-//   npx tsx bench/tuning.ts [--targets npu,wgsl,pim,interp] [--pim-preset hbm3] [--pool 120] [--budget 40] [--seeds 3]
+//   npx tsx bench/tuning.ts [--targets npu,wgsl,pim,interp] [--pim-preset hbm3] [--pim-model decode|mlp] [--pool 120] [--budget 40] [--seeds 3]
 //     [--variants reg-fixed,reg-grow,reg,rank] [--wgsl-pool 60] [--wgsl-seeds 1] [--e2e-trials 24] [--e2e-only: npu/wgsl end to end rows only]
-//     [--pool-seed 42] [--save-pools FILE.json] [--wgsl-model gemv|mlp|cnn|FILE.onnx] [--npu-model FILE.onnx|gemv|mlp|cnn] [--e2e-pairs 40] [--skip-e2e] [--noise] [--wgsl-unpaired | --wgsl-pairs 40]
+//     [--pool-seed 42] [--save-pools FILE.json] [--wgsl-model gemv|mlp|cnn|FILE.onnx] [--npu-model FILE.onnx|gemv|mlp|cnn] [--e2e-pairs 40: rounds] [--e2e-order random|alternate] [--e2e-blocks 8] [--skip-e2e] [--noise] [--wgsl-unpaired | --wgsl-pairs 40]
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,7 +30,7 @@ import { compileNpu, timeNpu } from '../targets/npu/npu.ts';
 import type { GemmSchedule } from '../targets/npu/codegen/schedule.ts';
 import type { WgslPayload } from '../targets/wgsl/index.ts';
 import { nodeGpu } from '../targets/wgsl/node.ts';
-import { createSession } from '../targets/wgsl/runtime.js';
+import { type Session, createSession } from '../targets/wgsl/runtime.js';
 import { ARRAY_OPS, npuEnv } from '../src/tune/npu/layer.ts';
 import { npuTask } from '../src/tune/npu/task.ts';
 import { type TuneTask, tirTask } from '../src/tune/task.ts';
@@ -51,6 +54,7 @@ import { type SearchVariant, coldDb, heldOutPairwise, memoized, packFeatures, ra
 import { wgslTask } from '../src/tune/wgsl/task.ts';
 import { applySchedule } from '../src/schedule/apply.ts';
 import { oneOpModel, randomInputs } from '../test/helpers/check.ts';
+import { runOrt } from '../src/driver/ort.ts';
 import { OnnxBuilder } from '../models/builder.ts';
 
 const { values: a } = parseArgs({ options: {
@@ -60,8 +64,8 @@ const { values: a } = parseArgs({ options: {
   model: { type: 'string', default: 'models/tiny-cnn.onnx' }, 'e2e-trials': { type: 'string', default: '24' },
   'npu-model': { type: 'string', default: 'models/tiny-cnn.onnx' }, 'wgsl-model': { type: 'string', default: 'cnn' },
   'e2e-pairs': { type: 'string', default: '40' }, 'pool-seed': { type: 'string', default: '42' }, 'e2e-db': { type: 'string' }, 'skip-e2e': { type: 'boolean', default: false }, 'wgsl-pairs': { type: 'string' }, 'save-pools': { type: 'string' }, noise: { type: 'boolean', default: false }, 'wgsl-unpaired': { type: 'boolean', default: false },
-  'pim-preset': { type: 'string', default: 'hbm3' },
-  targets: { type: 'string', default: 'npu,wgsl,pim,interp' }, 'e2e-only': { type: 'boolean', default: false },
+  'pim-preset': { type: 'string', default: 'hbm3' }, 'pim-model': { type: 'string', default: 'decode' },
+  targets: { type: 'string', default: 'npu,wgsl,pim,interp' }, 'e2e-only': { type: 'boolean', default: false }, 'e2e-order': { type: 'string', default: 'random' }, 'e2e-blocks': { type: 'string', default: '8' },
 } });
 const BUDGET = Number(a.budget);
 const VARIANTS: Record<string, Omit<SearchVariant, 'transfer'>> = {
@@ -273,11 +277,44 @@ function speedupCi(dflt: readonly number[], tuned: readonly number[]): { med: nu
   return { med: median(ratios), lo: meds[49], hi: meds[1949] };
 }
 
+type Clock = 'gpu' | 'wall' | 'cpu';
+/** Per session: the run's time by clock, and the GPU time of each dispatch of each run. */
+interface Timings { clocks: Record<Clock, number[]>; dispatches: number[][] }
+
+/**
+ * Times `rounds` rounds of whole-model runs, one run of every session per round, in an order
+ * drawn at random per round (seeded): no session always runs first, or always after the same other
+ * one (a fixed order gave an untuned control kernel 1.01× [1.00..1.02] in session 3). 4 warm-up
+ * rounds are not kept. `alternate`: the fixed order reversed every round instead (--e2e-order alternate).
+ */
+async function timeRounds(sessions: Session[], feed: Record<string, ArrayLike<number>>, rounds: number, seed: number, alternate = false): Promise<Timings[]> {
+  const out: Timings[] = sessions.map(() => ({ clocks: { gpu: [], wall: [], cpu: [] }, dispatches: [] }));
+  const rng = new Rng(seed), order = sessions.map((_, i) => i);
+  for (let r = 0; r < rounds + 4; r++) {
+    if (alternate) order.reverse(); // session 3's order, kept to compare: A B C, C B A, …
+    else for (let j = order.length - 1; j > 0; j--) { const k = rng.int(j + 1); [order[j], order[k]] = [order[k], order[j]]; }
+    for (const i of order) {
+      const c0 = cpuMs(), w0 = performance.now();
+      await sessions[i].run(feed, { timing: true });
+      if (r < 4) continue;
+      const t = sessions[i].lastTiming!, o = out[i];
+      o.clocks.gpu.push(t.totalMs); o.clocks.wall.push(performance.now() - w0); o.clocks.cpu.push(cpuMs() - c0);
+      o.dispatches.push(t.dispatches);
+    }
+  }
+  return out;
+}
+
+const ci = (c: { med: number; lo: number; hi: number }, d = 3) => `${c.med.toFixed(d)}× [${c.lo.toFixed(d)}..${c.hi.toFixed(d)}]`;
+const verdict = (c: { lo: number; hi: number }) => (c.lo > 1 ? 'faster' : c.hi < 1 ? 'SLOWER' : 'not measurably different');
+
 /**
  * Tunes the model's kernels (with confirmation), compiles it with and without the database, then
- * times `pairs` pairs of whole-model runs, default and tuned alternating (order flipped every pair):
- * GPU timestamps, wall time and process CPU time. "Measurably faster" = the CI of the median
- * per-pair speedup excludes 1.
+ * times rounds of whole-model runs of three sessions in random order: the default plan, the tuned
+ * plan, and a second, separately compiled and loaded default plan (the whole-model control: it
+ * must read 1.00 within its CI). GPU timestamps, wall time and process CPU time. "Measurably
+ * faster" = the CI of the median per-round speedup default/tuned excludes 1 while the controls'
+ * CIs (the A/A model, and each kernel untuned in both plans, per dispatch) include 1.
  */
 async function wgslEndToEnd(spec: string) {
   const dir = mkdtempSync(join(tmpdir(), 'tscc-bench-tune-'));
@@ -285,46 +322,60 @@ async function wgslEndToEnd(spec: string) {
     // --e2e-db FILE keeps the tuning records (a second run resumes: nothing already measured is re-measured).
     const db = a['e2e-db'] ?? join(dir, 'wgsl.db'), bytes = modelBytes(spec);
     const tuned = await tuneModel(loadOnnxBytes(bytes), { target: 'wgsl', db, trials: Number(a['e2e-trials']), batch: 8 });
-    const plain = await compileModel(loadOnnxBytes(bytes), { target: 'wgsl' }), withDb = await compileModel(loadOnnxBytes(bytes), { target: 'wgsl', db });
-    const inputs = randomInputs(bytes);
+    const compiled = [
+      await compileModel(loadOnnxBytes(bytes), { target: 'wgsl' }), await compileModel(loadOnnxBytes(bytes), { target: 'wgsl', db }),
+      await compileModel(loadOnnxBytes(bytes), { target: 'wgsl' }),
+    ];
+    const [plain, withDb] = compiled;
     const { gpu } = await nodeGpu();
-    const sessions = await Promise.all([plain, withDb].map(async (c) => {
+    const load = async (c: (typeof compiled)[number]) => {
       const { built } = c.artifact.payload as WgslPayload;
       const s = await createSession(gpu, built.plan, built.weights.slice().buffer, built.shaderCode);
       await s.ready;
       return s;
-    }));
-    const feed = Object.fromEntries(Object.entries(inputs).map(([k, t]) => [k, t.data as ArrayLike<number>]));
-    const clocks = { gpu: [[], []], wall: [[], []], cpu: [[], []] } as Record<'gpu' | 'wall' | 'cpu', number[][]>;
-    const dispatches: number[][][] = [[], []]; // per run, the GPU time of each dispatch
-    const pairs = Number(a['e2e-pairs']);
-    for (let r = 0; r < pairs + 4; r++) {
-      for (const i of r % 2 ? [1, 0] : [0, 1]) {
-        const c0 = cpuMs(), w0 = performance.now();
-        await sessions[i].run(feed, { timing: true });
-        if (r < 4) continue; // warm-up
-        clocks.gpu[i].push(sessions[i].lastTiming!.totalMs); clocks.wall[i].push(performance.now() - w0); clocks.cpu[i].push(cpuMs() - c0);
-        dispatches[i].push(sessions[i].lastTiming!.dispatches);
-      }
+    };
+    const feed = Object.fromEntries(Object.entries(randomInputs(bytes)).map(([k, t]) => [k, t.data as ArrayLike<number>]));
+    const pairs = Number(a['e2e-pairs']), blocks = Number(a['e2e-blocks']), seed = Number(a['pool-seed']), rng = new Rng(seed);
+    const [D, T, A] = compiled.map((): Timings => ({ clocks: { gpu: [], wall: [], cpu: [] }, dispatches: [] }));
+    // In blocks, each with fresh sessions loaded in a random order: with one set of sessions for all
+    // rounds, the first-loaded default read ~1 % slower than the second default (A/A 1.010×).
+    for (let b = 0; b < blocks; b++) {
+      const sessions: Session[] = [], order = [0, 1, 2];
+      for (let j = 2; j > 0; j--) { const k = rng.int(j + 1); [order[j], order[k]] = [order[k], order[j]]; }
+      for (const i of order) sessions[i] = await load(compiled[i]);
+      const got = await timeRounds(sessions, feed, Math.ceil(pairs / blocks), seed + b, a['e2e-order'] === 'alternate');
+      sessions.forEach((s) => s.destroy());
+      got.forEach((g, i) => {
+        const o = [D, T, A][i];
+        for (const k of ['gpu', 'wall', 'cpu'] as const) o.clocks[k].push(...g.clocks[k]);
+        o.dispatches.push(...g.dispatches);
+      });
     }
+    const show = (k: Clock) => {
+      const c = speedupCi(D.clocks[k], T.clocks[k]), aa = speedupCi(D.clocks[k], A.clocks[k]);
+      return `${k} ${f3(median(D.clocks[k]))} → ${f3(median(T.clocks[k]))} ms, speedup ${ci(c)} ${verdict(c)}; control default/default ${ci(aa)}`;
+    };
     // Per dispatch inside the model (the same dispatches both ways when the plans have the same shape).
     const plan = (plain.artifact.payload as WgslPayload).built.plan as { dispatches: { kernel: number }[] };
-    const perDispatch = dispatches[0][0].length === dispatches[1][0].length
-      ? dispatches[0][0].map((_, j) => {
-        const d = dispatches[0].map((r) => r[j]), t = dispatches[1].map((r) => r[j]), c = speedupCi(d, t);
-        return `${plain.plan.kernels[plan.dispatches[j].kernel]?.name ?? j} ${f3(median(d))} → ${f3(median(t))} ms (${c.med.toFixed(2)}× [${c.lo.toFixed(2)}..${c.hi.toFixed(2)}])`;
+    const isTuned = (name: string) => withDb.plan.kernels.some((k) => k.name === name && k.tuned);
+    const controls: { lo: number; hi: number }[] = [];
+    const perDispatch = D.dispatches[0].length === T.dispatches[0].length
+      ? D.dispatches[0].map((_, j) => {
+        const name = plain.plan.kernels[plan.dispatches[j].kernel]?.name ?? String(j);
+        const d = D.dispatches.map((r) => r[j]), t = T.dispatches.map((r) => r[j]), c = speedupCi(d, t);
+        if (!isTuned(name)) controls.push(c);
+        return `${name}${isTuned(name) ? '' : ' (untuned: control)'} ${f3(median(d))} → ${f3(median(t))} ms (${ci(c, 2)})`;
       }).join('; ')
       : 'different dispatch counts';
-    sessions.forEach((s) => s.destroy());
-    const show = (k: keyof typeof clocks) => {
-      const [d, t] = clocks[k], c = speedupCi(d, t);
-      return `${k} ${f3(median(d))} → ${f3(median(t))} ms, speedup ${c.med.toFixed(3)}× [95% CI ${c.lo.toFixed(3)}..${c.hi.toFixed(3)}]${c.lo > 1 ? ' faster' : c.hi < 1 ? ' SLOWER' : ' (not measurably different)'}`;
-    };
+    const aaGpu = speedupCi(D.clocks.gpu, A.clocks.gpu), model = speedupCi(D.clocks.gpu, T.clocks.gpu);
+    const controlsOk = [aaGpu, ...controls].every((c) => c.lo <= 1 && c.hi >= 1);
     const which = withDb.plan.kernels.filter((k) => k.tuned).map((k) => k.name).join(', ');
     const perKernel = tuned.kernels.map((k) => `${k.name} ${f3(k.defaultCost ?? NaN)} → ${f3(k.best ?? NaN)}`).join('; ');
     return {
       kernels: tuned.kernels.length, nTuned: withDb.plan.kernels.filter((k) => k.tuned).length, pairs,
-      text: `${(['gpu', 'wall', 'cpu'] as const).map(show).join('\n  ')}\n  per dispatch (GPU): ${perDispatch}\n  tuned: ${which || 'none'}; tuning records (ms, default → best): ${perKernel}`,
+      text: `${(['gpu', 'wall', 'cpu'] as const).map(show).join('\n  ')}\n  per dispatch (GPU, default → tuned): ${perDispatch}` +
+        `\n  verdict (GPU): tuned ${ci(model)} ${verdict(model)}; controls ${controlsOk ? 'read 1.00 within their CIs: the comparison counts' : 'do NOT include 1.00: the comparison does not count'}` +
+        `\n  tuned: ${which || 'none'}; tuning records (ms, default → best): ${perKernel}`,
     };
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -354,22 +405,51 @@ async function wgslNoise(r: Awaited<ReturnType<typeof resolveTuneTarget>>, k = 8
   }
 }
 
-/** A GEMV MLP (MatMul → Add → MatMul, weights as initializers): every node runs on PIM. */
-function pimMlp(k: number, n1: number, n2: number): Uint8Array {
+/** A GEMV MLP at batch 1 (MatMul → Add → MatMul …, weights as initializers): every node runs on PIM. */
+function pimMlp(dims: number[]): Uint8Array {
   const b = new OnnxBuilder({ opset: 17 });
-  const h = b.op('Add', [b.op('MatMul', [b.input('x', 'f32', [1, k]), b.initializer(W([k, n1], 4))]), b.initializer(W([n1], 5))]);
-  b.output(b.op('MatMul', [h, b.initializer(W([n1, n2], 6))]));
+  let x = b.input('x', 'f32', [1, dims[0]]);
+  for (let i = 0; i + 1 < dims.length; i++) {
+    x = b.op('MatMul', [x, b.initializer(W([dims[i], dims[i + 1]], 4 + i))]);
+    if (i + 2 < dims.length) x = b.op('Add', [x, b.initializer(W([dims[i + 1]], 14 + i))]);
+  }
+  b.output(x);
   return b.toBytes();
 }
+/**
+ * PIM models by name. `decode`: PIM_DECODE_DIMS below — GEMVs whose reduction (K ≤ 512) fits one
+ * column chunk per bank, where the default rule keeps kSplit 1 although splitting the reduction
+ * over two pseudo-channel groups is faster (e.g. 1×512·512×256: 348 → 204 cycles); `mlp`: 1×1024 →
+ * 1024 → 512, where the default is the best the search finds.
+ */
+const PIM_DECODE_DIMS = [512, 256, 256];
+const PIM_MODELS: Record<string, number[]> = { decode: PIM_DECODE_DIMS, mlp: [1024, 1024, 512] };
 
-/** Per GEMV kernel default vs tuned cycles, and the whole model compiled with and without the records. */
-async function pimEndToEnd(preset: string) {
+/** Per GEMV kernel default vs tuned cycles (and the tuned schedule), and the whole model compiled with and without the records. */
+async function pimEndToEnd(preset: string, model: string) {
+  const dims = PIM_MODELS[model];
+  if (!dims) throw new Error(`unknown --pim-model ${model} (${Object.keys(PIM_MODELS).join(', ')})`);
   const dir = mkdtempSync(join(tmpdir(), 'tscc-bench-tune-'));
   try {
-    const db = join(dir, 'pim.db'), bytes = pimMlp(1024, 1024, 512), spec = `pim:${preset}`;
+    const db = join(dir, 'pim.db'), bytes = pimMlp(dims), spec = `pim:${preset}`;
     const s = await tuneModel(loadOnnxBytes(bytes), { target: spec, db, trials: Number(a['e2e-trials']), batch: 8 });
     const plain = await compileModel(loadOnnxBytes(bytes), { target: spec }), tuned = await compileModel(loadOnnxBytes(bytes), { target: spec, db });
-    return { kernels: s.kernels, nTuned: tuned.plan.kernels.filter((k) => k.tuned).length, dflt: plain.artifact.cycles ?? NaN, tuned: tuned.artifact.cycles ?? NaN, how: s.how };
+    const h = TuningDb.open(db), best = h.bestAll();
+    h.close();
+    const schedules = s.kernels.map((k) => { const r = best.find((x) => x.workloadKey === k.workloadKey); return r && r.trial !== 0 ? r.schedule : 'default'; });
+    // Both programs run on the PIM simulator (functional) and are checked against onnxruntime: a
+    // faster schedule must still compute the model.
+    const inputs = randomInputs(bytes), ref = Object.values(await runOrt(bytes, inputs))[0].data as ArrayLike<number>;
+    const err = async (c: typeof plain) => {
+      const out = Object.values((await c.target.run!(c.artifact, inputs)).outputs)[0].data as ArrayLike<number>;
+      let e = 0, m = 0;
+      for (let i = 0; i < ref.length; i++) { e = Math.max(e, Math.abs(out[i] - ref[i])); m = Math.max(m, Math.abs(ref[i])); }
+      return e / m;
+    };
+    return {
+      dims, kernels: s.kernels, schedules, nTuned: tuned.plan.kernels.filter((k) => k.tuned).length, errs: [await err(plain), await err(tuned)],
+      dflt: plain.artifact.cycles ?? NaN, tuned: tuned.artifact.cycles ?? NaN, how: s.how,
+    };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -439,14 +519,14 @@ async function main(): Promise<void> {
       }
     });
     const e = a['skip-e2e'] ? undefined : await wgslEndToEnd(a['wgsl-model']!);
-    if (e) console.log(`end to end ${a['wgsl-model']}: ${e.kernels} kernels (${e.nTuned} tuned), default → tuned, medians of ${e.pairs} alternating pairs (load ${loadavg().map((x) => x.toFixed(1)).join(' ')}):\n  ${e.text}\n`);
+    if (e) console.log(`end to end ${a['wgsl-model']}: ${e.kernels} kernels (${e.nTuned} tuned), default → tuned, medians of ${e.pairs} rounds in ${a['e2e-blocks']} blocks of fresh sessions (default, tuned, default again; ${a['e2e-order'] === 'alternate' ? 'order reversed every round' : 'random order per round'}) (load ${loadavg().map((x) => x.toFixed(1)).join(' ')}):\n  ${e.text}\n`);
     r.measurer!.dispose?.();
   }
   if (only.includes('pim')) {
-    const e = await pimEndToEnd(a['pim-preset']!);
-    console.log(`## pim:${a['pim-preset']}: ${e.how}; GEMV MLP 1×1024 → 1024 → 512, ${a['e2e-trials']} trials a kernel`);
-    for (const k of e.kernels) console.log(`${k.name.padEnd(22)} default ${k.defaultCost} → tuned ${k.best} cycles (${((k.defaultCost ?? NaN) / (k.best ?? NaN)).toFixed(2)}×)`);
-    console.log(`end to end: ${e.nTuned} kernels tuned: default ${e.dflt} → tuned ${e.tuned} cycles (${(e.dflt / e.tuned).toFixed(3)}×)\n`);
+    const e = await pimEndToEnd(a['pim-preset']!, a['pim-model']!);
+    console.log(`## pim:${a['pim-preset']}: ${e.how}; GEMV model ${a['pim-model']} 1×${e.dims.join(' → ')}, ${a['e2e-trials']} trials a kernel (exact simulated cycles)`);
+    e.kernels.forEach((k, i) => console.log(`${k.name.padEnd(22)} default ${k.defaultCost} → tuned ${k.best} cycles (${((k.defaultCost ?? NaN) / (k.best ?? NaN)).toFixed(2)}×; ${k.measured} measured; best ${e.schedules[i]})`));
+    console.log(`end to end: ${e.nTuned} kernels tuned: default ${e.dflt} → tuned ${e.tuned} cycles (${(e.dflt / e.tuned).toFixed(3)}×); max |error| / max |output| vs onnxruntime: default ${e.errs[0].toExponential(1)}, tuned ${e.errs[1].toExponential(1)}\n`);
   }
   if (only.includes('interp')) {
     console.log('## interp: Tensor IR interpreter on this CPU (CPU time; the development measurer)');
