@@ -46,7 +46,7 @@ export class Analyzer {
   }
 
   quantize(plan: Plan): Graph {
-    return quantizeGraph(this.graph, { precisions: plan, ranges: this.calib.ranges, extremes: this.calib.extremes, int8Weights: this.calib.int8Weights });
+    return quantizeGraph(this.graph, this.quantOptions(plan));
   }
 
   /** Stored bytes of a group's weight at a precision (codes + scales). */
@@ -72,7 +72,7 @@ export class Analyzer {
     let ws = 0, we = 0;
     for (let i = 0; i < wf.length; i++) { ws += wf[i] ** 2; we += (wf[i] - wq[i]) ** 2; }
     const mini = isolate(this.graph, g.node);
-    const q = quantizeGraph(mini, { precisions: new Map([[g.name, p]]), ranges: this.calib.ranges, extremes: this.calib.extremes, int8Weights: this.calib.int8Weights });
+    const q = quantizeGraph(mini, this.quantOptions(new Map([[g.name, p]])));
     const acc = new MetricAccumulator();
     for (const env of this.envs) {
       const out = runGraph(q, Object.fromEntries(q.inputs.map((v) => [v.name, env.get(v.name)!])));
@@ -89,16 +89,7 @@ export class Analyzer {
     const key = `${g.name}|${p}`;
     const hit = this.e2eCache.get(key);
     if (hit) return hit;
-    const q = this.quantize(new Map([[g.name, p]]));
-    const start = this.graph.nodes.indexOf(g.node);
-    const suffix = suffixGraph(this.graph, q, start);
-    const acc = new MetricAccumulator();
-    this.envs.forEach((env, i) => {
-      const out = suffix ? runGraph(suffix, Object.fromEntries(suffix.inputs.map((v) => [v.name, env.get(v.name)!])))
-        : runGraph(q, Object.fromEntries(q.inputs.map((v) => [v.name, env.get(v.name)!])));
-      acc.add(this.refs[i], out);
-    });
-    const m = acc.result();
+    const m = this.measure(new Map([[g.name, p]]));
     this.e2eCache.set(key, m);
     return m;
   }
@@ -106,6 +97,11 @@ export class Analyzer {
   /** The whole quantized model on the calibration set (the search's verification). */
   evaluate(plan: Plan): OutputMetrics {
     this.evaluations++;
+    return this.measure(plan);
+  }
+
+  /** Output metrics of a plan against the float model on the evaluation samples. */
+  private measure(plan: Plan): OutputMetrics {
     const acc = new MetricAccumulator();
     this.outputs(plan).forEach((out, i) => acc.add(this.refs[i], out));
     return acc.result();
@@ -125,6 +121,11 @@ export class Analyzer {
     const suffix = first > 0 ? suffixGraph(this.graph, q, first) : null;
     const g = suffix ?? q;
     return this.envs.map((env) => runGraph(g, Object.fromEntries(g.inputs.map((v) => [v.name, env.get(v.name)!]))));
+  }
+
+  /** quantizeGraph's options for a plan, with this calibration's ranges and rounded int8 weights. */
+  private quantOptions(precisions: Plan) {
+    return { precisions, ranges: this.calib.ranges, extremes: this.calib.extremes, int8Weights: this.calib.int8Weights };
   }
 
   private spec(g: QGroup, p: Precision) {
