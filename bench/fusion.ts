@@ -7,6 +7,7 @@ import { loadOnnxBytes } from '../src/frontend/onnx/import.ts';
 import { onnx } from '../src/frontend/onnx/proto.ts';
 import { optimizeGraph } from '../passes/index.ts';
 import { type CorpusModel, ortOptimizedNodes, realCorpus, shippedCorpus, withStaticInputs, zooCorpus } from '../test/passes/corpus.ts';
+import { median } from '../src/util/stats.ts';
 
 interface Row { name: string; onnx: number; tscc: number; ort: number; transformer: boolean }
 
@@ -29,7 +30,6 @@ function pipelineTime(): { cpuMs: number; wallMs: number; nodes: number; kernels
     const c = process.cpuUsage(c0);
     cpu.push((c.user + c.system) / 1000);
   }
-  const median = (a: number[]) => a.sort((x, y) => x - y)[a.length >> 1];
   return { cpuMs: median(cpu), wallMs: median(wall), nodes: g.nodes.length, kernels };
 }
 

@@ -56,6 +56,7 @@ import { applySchedule } from '../src/schedule/apply.ts';
 import { oneOpModel, randomInputs } from '../test/helpers/check.ts';
 import { runOrt } from '../src/driver/ort.ts';
 import { OnnxBuilder } from '../models/builder.ts';
+import { median } from '../src/util/stats.ts';
 
 const { values: a } = parseArgs({ options: {
   pool: { type: 'string', default: '120' }, budget: { type: 'string', default: '40' }, seeds: { type: 'string', default: '3' },
@@ -115,7 +116,6 @@ const SUITE: [string, () => PrimFunc][] = [
 ];
 
 const geomean = (xs: number[]) => Math.exp(xs.reduce((s, x) => s + Math.log(x), 0) / xs.length);
-const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[xs.length >> 1];
 const f3 = (x: number) => x.toFixed(3);
 const cpuMs = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };
 const cap = (v: number) => (Number.isFinite(v) ? v : BUDGET); // a search that never got there counts its whole budget

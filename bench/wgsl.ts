@@ -16,6 +16,7 @@ import { randomTensor } from '../src/runtime/random.ts';
 import { nodeGpu } from '../targets/wgsl/node.ts';
 import { createSession } from '../targets/wgsl/runtime.js';
 import type { WgslPayload } from '../targets/wgsl/index.ts';
+import { median } from '../src/util/stats.ts';
 
 interface Workload { name: string; bytes: Uint8Array; shapes?: Record<string, number[]>; runs: number }
 
@@ -40,7 +41,6 @@ function workloads(): Workload[] {
     .map((w) => ({ ...w, bytes: typeof w.bytes === 'function' ? w.bytes() : w.bytes }));
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /** Process CPU time (user + system, all threads) since `c0`, in ms. */
 function cpuMs(c0: NodeJS.CpuUsage): number {

@@ -12,6 +12,7 @@ import { type CostModel, NearModel } from './model/model.ts';
 import { Rng } from './rng.ts';
 import { proposeBatch } from './search.ts';
 import { type Candidate, type TuneTask, tirTask } from './task.ts';
+import { median } from '../util/stats.ts';
 
 export type TuneEvent =
   | { type: 'kernel_start'; kernel: string; workloadKey: string; measured: number; trials: number; spaceSize: number }
@@ -143,9 +144,8 @@ async function confirmBest(task: TuneTask, db: TuningDb, records: readonly Tunin
     if (!rd.ok || !rb.ok) return;
     td.push(rd.cost); tb.push(rb.cost);
   }
-  const med = (v: number[]) => [...v].sort((p, q) => p - q)[v.length >> 1];
   db.confirm([
-    { workloadKey: best.workloadKey, targetKey: best.targetKey, configHash: best.configHash, cost: med(tb) },
-    { workloadKey: dflt.workloadKey, targetKey: dflt.targetKey, configHash: dflt.configHash, cost: med(td) },
+    { workloadKey: best.workloadKey, targetKey: best.targetKey, configHash: best.configHash, cost: median(tb) },
+    { workloadKey: dflt.workloadKey, targetKey: dflt.targetKey, configHash: dflt.configHash, cost: median(td) },
   ]);
 }

@@ -24,6 +24,7 @@ import type { WgslPayload } from '../../../targets/wgsl/index.ts';
 import { nodeGpu } from '../../../targets/wgsl/node.ts';
 import { createSession } from '../../../targets/wgsl/runtime.js';
 import type { MeasureInput, MeasureResult, Measurer } from './measurer.ts';
+import { median } from '../../util/stats.ts';
 
 export interface WgslMeasureOptions {
   /** Timed runs per config (median); with `paired`, pairs of runs (default 5; paired 20). */
@@ -192,8 +193,6 @@ export class WgslMeasurer implements Measurer {
     }
   }
 }
-
-const median = (v: readonly number[]): number => [...v].sort((a, b) => a - b)[v.length >> 1];
 
 /** Why the outputs differ from the reference (max error > 1e-4 of the output's magnitude), or undefined. */
 function compare(m: MeasureInput, ref: Reference, got: Record<string, { data: ArrayLike<number> }>): string | undefined {
