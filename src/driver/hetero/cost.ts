@@ -6,7 +6,7 @@
 // decoder layers are costed once).
 import type { Graph, Node } from '../../ir/graph/graph.ts';
 import { Tensor } from '../../ir/graph/tensor.ts';
-import { FileError, TsccError } from '../../util/errors.ts';
+import { FileError, TsccError, UsageError } from '../../util/errors.ts';
 import { lowerGraph } from '../../lower/lower.ts';
 import { tunedSchedule, tuningFingerprint } from '../../tune/apply.ts';
 import { TuningDb } from '../../../tuning-db/index.ts';
@@ -59,7 +59,7 @@ async function measure(graph: Graph, node: Node, dev: Device, db: TuningDb | und
     throw e;
   }
   if (a.latencySource !== 'simulated' || a.latencyMs === undefined) {
-    throw new Error(`hetero: device "${spec.id}" has no simulator and no roofline numbers (peakGflops, bandwidthGBps) in the system`);
+    throw new UsageError(`system: device "${spec.id}" has no simulator and no roofline numbers (peakGflops, bandwidthGBps)`);
   }
   return { ms: a.latencyMs, source: 'simulated', detail: `${a.cycles ?? '?'} cycles` };
 }

@@ -12,6 +12,7 @@ import type { CostTable, OccupancyTable, SystemSpec } from '../../../passes/part
 import { valueBytes } from '../../../passes/partition/index.ts';
 import { loadConfig } from '../../../targets/npu/config.ts';
 import type { Device } from './cost.ts';
+import { UsageError } from '../../util/errors.ts';
 
 /** PIM holds the banks for the whole of each of its kernels. */
 export const holdsMemory = (device: string) => device === 'pim';
@@ -24,7 +25,7 @@ function memoryRate(d: Device): number | 'exclusive' {
     const c = loadConfig(d.spec.target.split(':')[1] || undefined);
     return c.dramChannels * c.dramReqSize * c.dramFreq * 1e3; // bytes per µs·1e3 = bytes/ms
   }
-  throw new Error(`hetero: device "${d.spec.id}" on the shared memory needs "bandwidthGBps" in the system`);
+  throw new UsageError(`system: device "${d.spec.id}" shares PIM's memory and needs "bandwidthGBps" (--hbm exclusive)`);
 }
 
 /** A node's DRAM bytes on a 16-bit device: inputs (a Gather's table: only its output's rows) + outputs. */
