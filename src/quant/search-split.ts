@@ -58,8 +58,8 @@ export interface PrepareOptions {
   readonly method: ObserverKind | 'mse' | 'auto';
   /** Verification samples (default: half when ≥ 4 samples; 0 = no split). */
   readonly verify?: number;
-  /** z of the bootstrap margin (default 1.64: one-sided 95 %). */
-  readonly z?: number;
+  /** One-sided level of the bootstrap margin (default 0.05: the SQNR's 95 % lower bound). */
+  readonly alpha?: number;
 }
 
 /** Ranges, the analyzer the search uses, and the sqnr guard band, from one calibration set. */
@@ -79,7 +79,7 @@ export function prepareSearch(graph: Graph, samples: readonly TensorMap[], opts:
   calib = { ...calib, activations: calibrate(graph, verify, 'minmax').activations };
   const an = new Analyzer(graph, calib);
   const int8 = new Map(an.groups.map((g) => [g.name, 'int8' as const]));
-  const db = marginFromSplit(an.references(), an.outputs(int8), opts.z);
-  const why = `${opts.z ?? 1.64}σ bootstrap of uniform int8's SQNR over the ${verify.length} verification samples`;
+  const db = marginFromSplit(an.references(), an.outputs(int8), opts.alpha);
+  const why = `uniform int8's SQNR minus its one-sided ${100 * (1 - (opts.alpha ?? 0.05))} % bootstrap lower bound over the ${verify.length} verification samples`;
   return { an, calib, picked, split: { ranges: ranges.length, verify: verify.length }, margin: { db, source: 'bootstrap', why } };
 }
