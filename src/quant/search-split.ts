@@ -11,6 +11,7 @@ import type { TensorMap } from '../runtime/interpreter.ts';
 import { calibrate, type Calibration, mseRanges } from '../../passes/quantize/calibrate.ts';
 import type { ObserverKind } from './observers.ts';
 import { marginFromSplit } from './search-margin.ts';
+import { rng } from '../runtime/random.ts';
 import { Analyzer, pickRanges } from './sensitivity.ts';
 
 /** Fewer samples than this: no split (every sample sets ranges and judges plans), fixed margin. */
@@ -19,15 +20,19 @@ export const MIN_SPLIT_SAMPLES = 4;
 export const FIXED_MARGIN_DB = 2;
 
 /**
- * `nVerify` of the samples, evenly interleaved (sample i is a verification sample when ⌊(i+1)·v/n⌋
- * passes an integer), the rest set ranges. Deterministic and disjoint; interleaving rather than a
- * head/tail cut because calibration folders are read in sorted order, which often groups similar
- * inputs (one class, one speaker) together.
+ * `nVerify` of the samples, drawn by a seeded shuffle, the rest set ranges (each part keeps the
+ * folder's order). Deterministic and disjoint. Not a head/tail cut — calibration folders are read in
+ * sorted order, which often groups similar inputs (one class, one speaker) — and not an even
+ * interleave either: that aliases with alternating data (PP-OCR cls crops upright / rotated in turn
+ * put every rotated crop in the verification half and none in the ranges).
  */
-export function splitSamples<T>(samples: readonly T[], nVerify: number): { ranges: T[]; verify: T[] } {
+export function splitSamples<T>(samples: readonly T[], nVerify: number, seed = 1): { ranges: T[]; verify: T[] } {
   const n = samples.length, v = Math.max(0, Math.min(n, Math.floor(nVerify)));
+  const order = samples.map((_, i) => i), next = rng(seed);
+  for (let i = n - 1; i > 0; i--) { const k = Math.floor(next() * (i + 1)); [order[i], order[k]] = [order[k], order[i]]; }
+  const inVerify = new Set(order.slice(0, v));
   const ranges: T[] = [], verify: T[] = [];
-  samples.forEach((s, i) => (Math.floor(((i + 1) * v) / n) > Math.floor((i * v) / n) ? verify : ranges).push(s));
+  samples.forEach((s, i) => (inVerify.has(i) ? verify : ranges).push(s));
   return { ranges, verify };
 }
 
@@ -38,7 +43,7 @@ export function defaultVerifyCount(n: number): number {
 
 export interface Margin {
   readonly db: number;
-  /** 'bootstrap': z·σ of uniform int8's SQNR on the verification split; 'fixed': no split to measure on. */
+  /** 'bootstrap': uniform int8's SQNR minus its one-sided bootstrap lower bound on the verification split; 'fixed': no split to measure on. */
   readonly source: 'bootstrap' | 'fixed';
   readonly why: string;
 }

@@ -14,7 +14,7 @@ import { quantizeOptions } from '../../src/cli/options.ts';
 const g = optimizeGraph(loadOnnxFile('models/tiny-cnn.onnx').graph);
 
 describe('calibration split', () => {
-  it('is deterministic, disjoint, covers every sample, and interleaves', () => {
+  it('is deterministic, disjoint, covers every sample, and mixes grouped and alternating data', () => {
     const xs = Array.from({ length: 11 }, (_, i) => i);
     for (const v of [0, 1, 3, 5, 10, 11]) {
       const a = splitSamples(xs, v), b = splitSamples(xs, v);
@@ -23,7 +23,12 @@ describe('calibration split', () => {
       expect([...a.ranges, ...a.verify].sort((x, y) => x - y)).toEqual(xs);
       expect(a.verify.filter((x) => a.ranges.includes(x))).toEqual([]);
     }
-    expect(splitSamples([0, 1, 2, 3, 4, 5, 6, 7], 4)).toEqual({ ranges: [0, 2, 4, 6], verify: [1, 3, 5, 7] });
+    // Labels in runs (a sorted folder) and alternating (upright / rotated crops): both parts see both.
+    const grouped = Array.from({ length: 32 }, (_, i) => (i < 16 ? 0 : 1)), alternating = grouped.map((_, i) => i % 2);
+    for (const labels of [grouped, alternating]) {
+      const s = splitSamples(labels, 16);
+      for (const part of [s.ranges, s.verify]) expect(new Set(part)).toEqual(new Set([0, 1]));
+    }
     expect(defaultVerifyCount(3)).toBe(0);
     expect(defaultVerifyCount(9)).toBe(4);
   });
@@ -34,14 +39,15 @@ describe('calibration split', () => {
     expect(prep.split).toEqual({ ranges: 3, verify: 3 });
     expect(prep.margin.source).toBe('bootstrap');
     expect(prep.margin.db).toBeGreaterThanOrEqual(0.5);
-    // The analyzer's references are the float outputs of the verification samples (1, 3, 5).
+    // The analyzer's references are the float outputs of the verification samples.
+    const { ranges, verify } = splitSamples(samples, 3);
     const refs = prep.an.references();
     expect(refs.length).toBe(3);
     const out = g.outputs[0].name;
-    expect(Array.from(refs[1][out].toF32())).toEqual(Array.from(runGraph(g, samples[3])[out].toF32()));
-    // Ranges come from the other samples: min/max of the input over samples 0, 2, 4.
+    expect(Array.from(refs[1][out].toF32())).toEqual(Array.from(runGraph(g, verify[1])[out].toF32()));
+    // Ranges come from the other samples: min/max of the input over them.
     const x = g.inputs[0].name;
-    const lo = Math.min(...[0, 2, 4].map((i) => Math.min(...samples[i][x].toF32())));
+    const lo = Math.min(...ranges.map((s) => Math.min(...s[x].toF32())));
     expect(prep.calib.ranges.get(x)!.min).toBeCloseTo(lo, 6);
   });
 
