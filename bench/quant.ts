@@ -92,7 +92,7 @@ for (const c of CASES) {
   const { an, picked } = prep, marginDb = prep.margin.db;
   const heldMetrics = (q: Graph): OutputMetrics => metricsOf(refs, held.map((s) => runGraph(q, s)));
   const uniform = (p: Precision) => new Map(an.groups.map((grp) => [grp.name, p]));
-  console.log(`\n## ${c.name} [${c.shape}] — ${g.nodes.length} groups, ${an.groups.length} quantizable; calibration ${prep.split?.ranges} samples (ranges) + ${prep.split?.verify} (search verification; margin ${marginDb.toFixed(1)} dB: ${prep.margin.why}), held-out ${held.length}; floor sqnr>=${FLOOR} dB; ranges: ${picked!.chosen} (uniform int8 on the range samples: ${Object.entries(picked!.sqnr).map(([k, v]) => `${k} ${db(v)} dB`).join(', ')}); load ${loadavg()[0].toFixed(1)}`);
+  console.log(`\n## ${c.name} [${c.shape}] — ${g.nodes.length} groups, ${an.groups.length} quantizable; calibration ${prep.split?.ranges} samples (ranges) + ${prep.split?.verify} (search verification; margin ${marginDb.toFixed(1)} dB: ${prep.margin.why}), held-out ${held.length}; floor sqnr>=${FLOOR} dB; ranges: ${picked!.chosen} (uniform int8 on the verification samples: ${Object.entries(picked!.sqnr).map(([k, v]) => `${k} ${db(v)} dB`).join(', ')}); load ${loadavg()[0].toFixed(1)}`);
   if (BF16) { await bf16Breakdown(an, held, refs, 45, !process.argv.includes('--bf16-short')); continue; } // the issue's fp16/bf16 line
   console.log('config            |      bytes | vs fp32 | held-out SQNR dB | top-1 agree | verify SQNR | NPU cycles | evals | mix');
   const row = (label: string, plan: Map<string, Precision>, r?: SearchResult) => rowWith(an, label, plan, r);

@@ -73,15 +73,16 @@ export function prepareSearch(graph: Graph, samples: readonly TensorMap[], opts:
   const { ranges, verify } = nVerify >= 2 ? splitSamples(samples, nVerify) : { ranges: [...samples], verify: [] };
   let calib = calibrate(graph, ranges, opts.method === 'auto' || opts.method === 'mse' ? 'percentile' : opts.method);
   if (opts.method === 'mse') calib = mseRanges(calib);
-  // The choice between range methods is made on the range samples: MSE clipping fits its ranges to
-  // the activations it is given, so handing it the verification samples would leak them.
-  const picked = opts.method === 'auto' ? pickRanges(graph, calib) : undefined;
+  // Every range method is fit on the range samples only (MSE clipping fits its ranges to the
+  // activations it is given); the choice between them is judged on the verification samples.
+  const judge = verify.length ? calibrate(graph, verify, 'minmax').activations : undefined;
+  const picked = opts.method === 'auto' ? pickRanges(graph, calib, judge) : undefined;
   if (picked) calib = picked.calib;
-  if (!verify.length) {
+  if (!judge) {
     const why = `no verification split (${samples.length} calibration samples; a split needs ${MIN_SPLIT_SAMPLES})`;
     return { an: new Analyzer(graph, calib), calib, picked, split: null, margin: { db: FIXED_MARGIN_DB, source: 'fixed', why } };
   }
-  calib = { ...calib, activations: calibrate(graph, verify, 'minmax').activations };
+  calib = { ...calib, activations: judge };
   const an = new Analyzer(graph, calib);
   const int8 = new Map(an.groups.map((g) => [g.name, 'int8' as const]));
   const db = marginFromSplit(an.references(), an.outputs(int8), opts.alpha);
