@@ -2,7 +2,7 @@
 // size, and either the flattened parallel loops (one invocation per iteration, the grid folded into
 // 2-D/3-D when it exceeds the per-dimension dispatch limit) or the schedule's bound thread axes.
 import type { Buffer } from '../../src/ir/tensor/buffer.ts';
-import { type Expr, Var, add, children as childExprs, int, mul } from '../../src/ir/tensor/expr.ts';
+import { type Expr, Var, add, children as childExprs, freeVars, int, mul } from '../../src/ir/tensor/expr.ts';
 import type { For, Stmt, ThreadAxis } from '../../src/ir/tensor/stmt.ts';
 import type { Limits } from './limits.ts';
 import { ExprRenderer, HELPERS, PACK, bufName, isRegisterFile, nonNegative, registerName, storageType, varName } from './render.ts';
@@ -22,6 +22,8 @@ export interface Shader {
   readonly dispatch: readonly [number, number, number];
   /** Invocations that do work (for reports). */
   readonly invocations: number;
+  /** The shader uses subgroup operations (the device needs the `subgroups` feature). */
+  readonly subgroups?: boolean;
 }
 
 export interface EmitOptions {
@@ -34,6 +36,11 @@ export interface EmitOptions {
   readonly f16?: boolean;
   /** Loads to hoist into `let`s at the top of straight-line blocks (see tile.ts). */
   readonly hoist?: ReadonlyMap<Stmt, readonly Expr[]>;
+  /**
+   * Subgroup size for subgroup sharing (config `bcast`): hoisted loads that are equal on every lane
+   * of a subgroup are loaded one per lane and broadcast (see `emitShared`).
+   */
+  readonly subgroup?: number;
 }
 
 export function emitStage(name: string, stage: Stage, opts: EmitOptions): Shader {
@@ -46,7 +53,8 @@ export function emitStage(name: string, stage: Stage, opts: EmitOptions): Shader
   r.f16 = f16;
   const shared: string[] = [];
   const lines: string[] = [];
-  const ctx: Ctx = { r, shared, lines, hoist: opts.hoist ?? new Map(), nonNeg, lets: { n: 0 } };
+  const ctx: Ctx = { r, shared, lines, hoist: opts.hoist ?? new Map(), nonNeg, lets: { n: 0 }, divergent: 0 };
+  const sg = stage.bound.length === 0 ? opts.subgroup : undefined;
   let head: string[];
   let wg: [number, number, number];
   let dispatch: [number, number, number];
@@ -60,33 +68,50 @@ export function emitStage(name: string, stage: Stage, opts: EmitOptions): Shader
     const groups = Math.ceil(total / wg[0]);
     dispatch = fold(groups, opts.limits.maxComputeWorkgroupsPerDimension);
     invocations = total;
-    head = [`  let gid = i32(((wid.z * nwg.y + wid.y) * nwg.x + wid.x) * ${wg[0]}u + lidx);`];
-    if (groups * wg[0] !== total || dispatch[0] * dispatch[1] * dispatch[2] !== groups) head.push(`  if (gid >= ${total}i) { return; }`);
+    const flat = `i32(((wid.z * nwg.y + wid.y) * nwg.x + wid.x) * ${wg[0]}u + lidx)`;
+    const ragged = groups * wg[0] !== total || dispatch[0] * dispatch[1] * dispatch[2] !== groups;
+    if (sg && ragged) {
+      // No early return: subgroupBroadcast needs every lane. Surplus invocations redo the last
+      // element (clamped) and store nothing.
+      head = [`  let gid_raw = ${flat};`, `  let live = gid_raw < ${total}i;`, `  let gid = min(gid_raw, ${total - 1}i);`];
+      ctx.live = 'live';
+    } else {
+      head = [`  let gid = ${flat};`];
+      if (ragged) head.push(`  if (gid >= ${total}i) { return; }`);
+    }
     let stride = total;
+    const varying = new Set<Var>();
     for (const l of stage.parallel) {
       const e = constOf(l.extent);
       stride /= e;
+      // Equal on the lanes of an aligned block of sg invocations unless it changes within it.
+      if (sg && e > 1 && stride % sg !== 0) varying.add(l.loopVar);
       const min = constOf(l.min);
       const v = e === 1 ? `${min}i` : `gid / ${stride}i % ${e}i${min ? ` + ${min}i` : ''}`;
       head.push(`  let ${varName(l.loopVar)} = ${stride === 1 && e === total ? `gid${min ? ` + ${min}i` : ''}` : v};`);
       if (min >= 0) nonNeg.add(l.loopVar);
     }
+    if (sg && wg[0] % sg === 0) ctx.bcast = { size: sg, varying, used: false };
     emitStmt(ctx, stage.inner, '  ');
   }
   const decls = bindings.map((b, i) =>
     `@group(0) @binding(${i}) var<storage, ${b.write ? 'read_write' : 'read'}> ${bufName(b.buffer)}: array<${storageType(b.buffer.dtype, f16)}>;`);
   if (pack) decls.push(`@group(0) @binding(${bindings.length}) var<storage, read> ${PACK}: array<u32>;`);
   const helpers = [...r.helpers].sort().map((h) => HELPERS[h]);
+  const subgroups = ctx.bcast?.used ?? false;
+  // Nothing was shared: the shader of the same stage without sharing (no clamped invocations).
+  if (sg && !subgroups) return emitStage(name, stage, { ...opts, subgroup: undefined });
   const code = [
     ...(f16 ? ['enable f16;'] : []),
+    ...(subgroups ? ['enable subgroups;'] : []),
     `// ${name}`,
     ...decls, ...shared, ...helpers,
     `@compute @workgroup_size(${wg.join(', ')})`,
     'fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,',
-    '        @builtin(local_invocation_index) lidx: u32, @builtin(local_invocation_id) lid: vec3<u32>) {',
+    `        @builtin(local_invocation_index) lidx: u32, @builtin(local_invocation_id) lid: vec3<u32>${subgroups ? ', @builtin(subgroup_invocation_id) sgid: u32' : ''}) {`,
     ...head, ...lines, '}', '',
   ].join('\n');
-  return { code, bindings, pack, workgroupSize: wg, dispatch, invocations };
+  return { code, bindings, pack, workgroupSize: wg, dispatch, invocations, ...(subgroups ? { subgroups } : {}) };
 }
 
 /** Splits a count of workgroups over up to three dimensions of at most `max` each. */
@@ -130,13 +155,22 @@ interface Ctx {
   readonly nonNeg: Set<Var>;
   /** Names of hoisted `let`s, numbered per shader. */
   readonly lets: { n: number };
+  /** Subgroup sharing: the subgroup size and the loop variables that differ between its lanes. */
+  bcast?: { readonly size: number; readonly varying: ReadonlySet<Var>; used: boolean };
+  /** Depth of control flow that lanes of a subgroup may take differently (no sharing inside). */
+  divergent: number;
+  /** Name of the flag of invocations that store (surplus ones past the extent do not). */
+  live?: string;
 }
 
 function emitStmt(c: Ctx, s: Stmt, ind: string): void {
   const r = (e: Expr) => c.r.render(e);
   const lets = c.hoist.get(s);
   if (lets) {
+    const done = emitShared(c, lets, ind);
+    c.r.reset();
     for (const e of lets) {
+      if (done.has(e)) continue;
       const name = `t${c.lets.n++}`;
       c.lines.push(`${ind}let ${name} = ${r(e)};`);
       c.r.names.set(e, name);
@@ -151,7 +185,11 @@ function emitStmt(c: Ctx, s: Stmt, ind: string): void {
       if (nonNegative(s.min, c.nonNeg)) c.nonNeg.add(s.loopVar);
       const end = s.extent.kind === 'const' && s.min.kind === 'const' ? `${s.min.value + s.extent.value}i` : `${r(s.min)} + ${r(s.extent)}`;
       c.lines.push(`${ind}for (var ${v}: i32 = ${r(s.min)}; ${v} < ${end}; ${v}++) {`);
+      // WGSL's uniformity analysis counts anything derived from the invocation id as non-uniform.
+      const div = s.min.kind === 'const' && s.extent.kind === 'const' ? 0 : 1;
+      c.divergent += div;
       emitStmt(c, s.body, ind + '  ');
+      c.divergent -= div;
       c.lines.push(`${ind}}`);
       break;
     }
@@ -159,15 +197,20 @@ function emitStmt(c: Ctx, s: Stmt, ind: string): void {
       const value = s.buffer.dtype === 'bool' ? `select(0i, 1i, ${r(s.value)})` : r(s.value);
       if (isRegisterFile(s.buffer)) { c.lines.push(`${ind}${registerName(s.buffer, s.indices)} = ${value};`); break; }
       const narrow = c.r.f16 && s.buffer.dtype === 'f16' && s.buffer.scope === 'global';
-      c.lines.push(`${ind}${bufName(s.buffer)}[${r(flatten(s.buffer, s.indices))}] = ${narrow ? `f16(${value})` : value};`);
+      const text = `${bufName(s.buffer)}[${r(flatten(s.buffer, s.indices))}] = ${narrow ? `f16(${value})` : value};`;
+      const global = s.buffer.scope === 'global';
+      c.lines.push(`${ind}${c.live && global ? `if (${c.live}) { ${text} }` : text}`);
       break;
     }
-    case 'if':
+    case 'if': {
       c.lines.push(`${ind}if (${r(s.cond)}) {`);
+      c.divergent++;
       emitStmt(c, s.then, ind + '  ');
       if (s.otherwise) { c.lines.push(`${ind}} else {`); emitStmt(c, s.otherwise, ind + '  '); }
+      c.divergent--;
       c.lines.push(`${ind}}`);
       break;
+    }
     case 'allocate': {
       const decl = `${bufName(s.buffer)}: array<${storageType(s.buffer.dtype)}, ${Math.max(1, s.buffer.size)}>`;
       if (isRegisterFile(s.buffer)) {
@@ -181,6 +224,49 @@ function emitStmt(c: Ctx, s: Stmt, ind: string): void {
     case 'intrinsic': throw new Error(`wgsl: the intrinsic ${s.name} has no WGSL lowering`);
   }
   if (lets) { for (const e of lets) c.r.names.delete(e); c.r.reset(); }
+}
+
+/** Does `e` depend on a loop variable that differs between the lanes of a subgroup? */
+function differs(c: Ctx, e: Expr): boolean {
+  if (!c.bcast) return false;
+  return [...freeVars(e)].some((v) => c.bcast!.varying.has(v));
+}
+
+/**
+ * Subgroup sharing of a block's hoisted loads: the loads whose address is the same on every lane
+ * (no lane-varying variable in it), taken per buffer in groups of the subgroup size, are loaded
+ * once — lane j loads the group's j-th element — and each element is then read from its lane with
+ * subgroupBroadcast (a register shuffle): one gather instead of `size`. Returns the loads emitted.
+ */
+function emitShared(c: Ctx, lets: readonly Expr[], ind: string): Set<Expr> {
+  const done = new Set<Expr>();
+  const b = c.bcast;
+  if (!b || c.divergent > 0) return done;
+  const byBuffer = new Map<Buffer, Expr[]>();
+  for (const e of lets) {
+    if (e.kind !== 'load' || e.buffer.scope !== 'global' || e.dtype === 'bool' || c.r.packed.has(e.buffer)) continue;
+    if (c.r.f16 && e.buffer.dtype === 'f16') continue;
+    if (differs(c, e)) continue;
+    byBuffer.set(e.buffer, [...(byBuffer.get(e.buffer) ?? []), e]);
+  }
+  for (const [buf, loads] of byBuffer) {
+    if (loads.length < 2) continue;
+    for (let at = 0; at < loads.length; at += b.size) {
+      const group = loads.slice(at, at + b.size);
+      const idx = group.map((e) => c.r.render(c.r.index(buf, (e as { indices: readonly Expr[] }).indices)));
+      const pick = idx.slice(1).reduce((acc, x, j) => `select(${acc}, ${x}, sgid == ${j + 1}u)`, idx[0]);
+      const name = `s${c.lets.n++}`;
+      c.lines.push(`${ind}let ${name} = ${bufName(buf)}[${pick}];`);
+      group.forEach((e, j) => {
+        const t = `t${c.lets.n++}`;
+        c.lines.push(`${ind}let ${t} = subgroupBroadcast(${name}, ${j}u);`);
+        c.r.names.set(e, t);
+        done.add(e);
+      });
+      b.used = true;
+    }
+  }
+  return done;
 }
 
 function flatten(b: Buffer, idx: readonly Expr[]): Expr {

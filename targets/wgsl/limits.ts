@@ -25,6 +25,11 @@ export interface DeviceProfile {
   readonly int8Dot?: boolean;
   /** The adapter's `shader-f16` feature (`enable f16;`). */
   readonly f16?: boolean;
+  /**
+   * Subgroup size when the adapter has the `subgroups` feature and one fixed size (min = max; 4 on
+   * SwiftShader, its SIMD width): configs may then share loads between a subgroup's lanes.
+   */
+  readonly subgroupSize?: number;
 }
 
 /** The limits every WebGPU implementation guarantees (the spec's defaults). */
@@ -45,7 +50,7 @@ export const PROFILES: Readonly<Record<string, DeviceProfile>> = {
 interface AdapterLike {
   readonly limits: Record<string, unknown>;
   readonly features?: { has(name: string): boolean };
-  readonly info?: { vendor?: string; architecture?: string; device?: string; description?: string };
+  readonly info?: { vendor?: string; architecture?: string; device?: string; description?: string; subgroupMinSize?: number; subgroupMaxSize?: number };
 }
 
 /**
@@ -62,5 +67,13 @@ export function adapterProfile(adapter: AdapterLike, gpu?: { wgslLanguageFeature
     kind: cpu ? 'cpu' : 'gpu', limits, description: text || 'unknown adapter',
     int8Dot: gpu?.wgslLanguageFeatures?.has('packed_4x8_integer_dot_product') ?? false,
     f16: adapter.features?.has('shader-f16') ?? false,
+    ...(fixedSubgroup(adapter) ? { subgroupSize: fixedSubgroup(adapter) } : {}),
   };
+}
+
+/** The subgroup size when the adapter has `subgroups` and a single size (else undefined). */
+function fixedSubgroup(adapter: AdapterLike): number | undefined {
+  const lo = adapter.info?.subgroupMinSize, hi = adapter.info?.subgroupMaxSize;
+  if (!adapter.features?.has('subgroups') || !lo || lo !== hi) return undefined;
+  return lo;
 }

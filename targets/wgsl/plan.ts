@@ -26,6 +26,8 @@ export interface HostPlan {
   version: 1;
   /** f16 values are stored as 2-byte f16 (the device must have shader-f16; inputs/outputs too). */
   f16?: boolean;
+  /** Some shaders use subgroup operations (the device must have the `subgroups` feature). */
+  subgroups?: boolean;
   weightsFile: string;
   buffers: PlanBuffer[];
   weights: { buffer: number; offset: number; bytes: number }[];
@@ -104,7 +106,8 @@ export function buildPlan(mod: ModulePlan, profile: DeviceProfile): Built {
     for (const [si, stage] of split.stages.entries()) {
       const tiled = tileStage(stage, cfg.stages[si]);
       if (tiled.dot4) dotted.add(ki);
-      const sh = emitStage(`${k.name} (stage ${shaders.length})`, tiled.stage, { limits: profile.limits, workgroup: tiled.workgroup, hoist: tiled.hoist, dot4: profile.int8Dot, f16 });
+      const subgroup = tiled.bcast ? profile.subgroupSize : undefined;
+      const sh = emitStage(`${k.name} (stage ${shaders.length})`, tiled.stage, { limits: profile.limits, workgroup: tiled.workgroup, hoist: tiled.hoist, dot4: profile.int8Dot, f16, subgroup });
       shaders.push(sh);
       const bindings = sh.bindings.map((bd) => params.get(bd.buffer) ?? fail(k, bd.buffer));
       let copies: PlanCopy[] | undefined;
@@ -135,6 +138,7 @@ export function buildPlan(mod: ModulePlan, profile: DeviceProfile): Built {
   const plan: HostPlan = {
     format: 'tscc-wgsl-plan', version: 1, weightsFile: 'weights.bin', buffers, weights, inputs, outputs,
     ...(f16 ? { f16: true } : {}),
+    ...(shaders.some((sh) => sh.subgroups) ? { subgroups: true } : {}),
     shaders: shaders.map((_, i) => `kernels/${String(i).padStart(3, '0')}.wgsl`), dispatches,
     kernels: mod.kernels.map((k, i) => ({
       name: k.name, ops: kernelOps(k), config: configs[i], tuned: k.config !== undefined,

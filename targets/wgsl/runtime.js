@@ -40,6 +40,11 @@ export async function createSession(gpu, plan, weights, shaders) {
     if (!adapter.features.has('shader-f16')) throw new Error('tscc runtime: this artifact needs the shader-f16 feature, which the adapter lacks (recompile on this device)');
     requiredFeatures.push('shader-f16');
   }
+  if (plan.subgroups) {
+    // Some kernels share loads between the lanes of a subgroup (subgroupBroadcast).
+    if (!adapter.features.has('subgroups')) throw new Error('tscc runtime: this artifact needs the subgroups feature, which the adapter lacks (recompile on this device)');
+    requiredFeatures.push('subgroups');
+  }
   const device = await adapter.requestDevice({ requiredLimits, requiredFeatures });
   return new Session(device, plan, weights, shaders);
 }

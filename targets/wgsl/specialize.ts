@@ -10,10 +10,10 @@
 //
 // All three go through the shared Tensor IR simplifier, which leaves float arithmetic alone, so
 // results are bit for bit those of the plain stage.
-import { type Expr, Binary, Var, binary, children, int } from '../../src/ir/tensor/expr.ts';
+import { type Expr, Binary, Var, binary, children, int, variable } from '../../src/ir/tensor/expr.ts';
 import type { Interval } from '../../src/ir/tensor/bounds.ts';
 import { simplifyStmt, substStmt } from '../../src/ir/tensor/simplify.ts';
-import { type Stmt, allocate, forLoop, ifThen, seq } from '../../src/ir/tensor/stmt.ts';
+import { type For, type Stmt, allocate, forLoop, ifThen, seq } from '../../src/ir/tensor/stmt.ts';
 import { type Stage, forEachStmt } from './stages.ts';
 
 function parallelRanges(stage: Stage): Map<Var, Interval> {
@@ -29,24 +29,43 @@ export function canonical(stage: Stage): Stage {
   return { ...stage, inner: simplifyStmt(stage.inner, parallelRanges(stage)) };
 }
 
+/** Rebuilds a statement, replacing each loop by what `f` makes of it and of its rebuilt body. */
+function mapLoops(s: Stmt, f: (loop: For, body: Stmt) => Stmt): Stmt {
+  switch (s.kind) {
+    case 'for': return f(s, mapLoops(s.body, f));
+    case 'seq': return seq(s.stmts.map((x) => mapLoops(x, f)));
+    case 'if': return ifThen(s.cond, mapLoops(s.then, f), s.otherwise && mapLoops(s.otherwise, f));
+    case 'allocate': return allocate(s.buffer, mapLoops(s.body, f));
+    default: return s;
+  }
+}
+
+const keep = (s: For, body: Stmt) => forLoop(s.loopVar, s.min, s.extent, body, s.loopKind, s.thread);
+
 /** Unrolls the named constant-extent loops of the stage's inner statement. */
 export function unrollLoops(stage: Stage, names: readonly string[]): Stage {
   const want = new Set(names);
-  const go = (s: Stmt): Stmt => {
-    switch (s.kind) {
-      case 'for': {
-        const body = go(s.body);
-        if (!want.has(s.loopVar.name) || s.min.kind !== 'const' || s.extent.kind !== 'const') return forLoop(s.loopVar, s.min, s.extent, body, s.loopKind, s.thread);
-        const lo = s.min.value;
-        return seq(Array.from({ length: s.extent.value }, (_, k) => substStmt(body, new Map([[s.loopVar, int(lo + k)]]))));
-      }
-      case 'seq': return seq(s.stmts.map(go));
-      case 'if': return ifThen(s.cond, go(s.then), s.otherwise && go(s.otherwise));
-      case 'allocate': return allocate(s.buffer, go(s.body));
-      default: return s;
-    }
-  };
-  return canonical({ ...stage, inner: go(stage.inner) });
+  return canonical({ ...stage, inner: mapLoops(stage.inner, (s, body) => {
+    if (!want.has(s.loopVar.name) || s.min.kind !== 'const' || s.extent.kind !== 'const') return keep(s, body);
+    const lo = s.min.value;
+    return seq(Array.from({ length: s.extent.value }, (_, k) => substStmt(body, new Map([[s.loopVar, int(lo + k)]]))));
+  }) });
+}
+
+/**
+ * Partial unrolling: the named constant loop `for k in [lo, lo+E)` becomes
+ * `for k_u in [0, E/f) { body[k := lo + k_u·f]; …; body[k := lo + k_u·f + f−1] }`. The iterations
+ * run in the same order, so every sum is bit for bit the same; the copies' loads are scheduled
+ * together (and hoisted together when shared).
+ */
+export function unrollBy(stage: Stage, name: string, f: number): Stage {
+  return canonical({ ...stage, inner: mapLoops(stage.inner, (s, body) => {
+    if (s.loopVar.name !== name || s.min.kind !== 'const' || s.extent.kind !== 'const' || s.extent.value % f !== 0) return keep(s, body);
+    const ko = variable(`${name}_u`);
+    const lo = s.min.value;
+    const at = (j: number) => binary('add', binary('mul', ko, int(f)), int(lo + j));
+    return forLoop(ko, int(0), int(s.extent.value / f), seq(Array.from({ length: f }, (_, j) => substStmt(body, new Map([[s.loopVar, at(j)]])))));
+  }) });
 }
 
 /** Comparisons and clamps left in a statement: what the interior copy removes. */

@@ -93,5 +93,19 @@ export function wgslFeatures(infos: readonly StageInfo[], stages: readonly Stage
   const order = infos.map((_, i) => i).sort((x, y) => infos[y].trip * infos[y].inner - infos[x].trip * infos[x].inner).slice(0, STAGES);
   order.forEach((i, k) => stageFeatures(infos[i], stages[i], out, k * PER_STAGE));
   out[STAGES * PER_STAGE] = infos.length;
+  order.forEach((i, k) => laneFeatures(infos[i], stages[i], out, STAGES * PER_STAGE + 1 + k * LANE_SLOTS));
   return out;
+}
+
+// Session-4 knobs of targets/wgsl/config.ts (lane loop, subgroup sharing, partial unrolling of a
+// reduction loop), appended after the slots above so that those keep their positions.
+const LANE_SLOTS = 4;
+
+function laneFeatures(info: StageInfo, c: StageConfig, out: Float32Array, at: number): void {
+  const inner = [...info.stage.parallel].reverse().find((l) => ext(l) > 1);
+  const lane = info.stage.parallel.find((l) => l.loopVar.name === c.lane) ?? inner;
+  // Loads whose address is the same on every lane (not indexed by the lane loop): what sharing saves.
+  const uniform = lane ? info.loads.filter((x) => !x.vars.has(lane.loopVar)).length : 0;
+  [c.bcast ? 1 : 0, lane !== inner ? 1 : 0, lg(c.kunroll?.factor ?? 1), (c.bcast ? uniform : 0) / Math.max(1, info.loads.length)]
+    .forEach((v, i) => { out[at + i] = v; });
 }

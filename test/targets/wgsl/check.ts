@@ -35,3 +35,26 @@ export async function checkOnWgsl(bytes: Uint8Array, opts: WgslCheck = {}): Prom
   expect(diffs.length).toBeGreaterThan(0);
   return { diffs, payload: compiled.artifact.payload as WgslPayload };
 }
+
+/**
+ * One compiled model with its default outputs and onnxruntime's, for running it under other
+ * configs: `expectConfig(cfg)` compiles the plan with `cfg` as every kernel's config, runs it on
+ * WebGPU and expects the default's outputs (≤ 1e-6: same sums) and onnxruntime's (≤ 1e-4).
+ */
+export async function configHarness(model: Uint8Array) {
+  const c = await compileModel(loadOnnxBytes(model), { target: 'wgsl' });
+  const { profile } = c.artifact.payload as WgslPayload;
+  const inputs = randomInputs(model);
+  const ref = await runOrt(model, inputs, { optimization: 'disabled' });
+  const [out] = Object.keys(ref);
+  const dflt = (await c.target.run!(c.artifact, inputs)).outputs[out];
+  const expectConfig = async (cfg: unknown) => {
+    const art = await c.target.compile({ ...c.plan, kernels: c.plan.kernels.map((k) => ({ ...k, config: cfg })) });
+    const got = (await c.target.run!(art, inputs)).outputs[out];
+    const same = compareTensors(out, got, dflt, 1e-6);
+    expect(same.ok, `${JSON.stringify(cfg)}: max|a-b| = ${same.maxAbs} against the default config`).toBe(true);
+    expect(compareTensors(out, got, ref[out], 1e-4).ok, `${JSON.stringify(cfg)} against onnxruntime`).toBe(true);
+    return (art.payload as WgslPayload).built;
+  };
+  return { c, profile, expectConfig };
+}

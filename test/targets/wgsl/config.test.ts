@@ -5,14 +5,13 @@
 import { describe, expect, it } from 'vitest';
 import { loadOnnxBytes } from '../../../src/frontend/onnx/import.ts';
 import { compileModel } from '../../../src/driver/compile.ts';
-import { runOrt } from '../../../src/driver/ort.ts';
-import { compareTensors } from '../../../src/runtime/compare.ts';
 import { randomTensor } from '../../../src/runtime/random.ts';
 import { TargetError } from '../../../src/util/errors.ts';
 import type { ModulePlan } from '../../../targets/target.ts';
 import { type WgslConfig, checkConfig, defaultConfig, wgslSpace } from '../../../targets/wgsl/config.ts';
 import type { WgslPayload } from '../../../targets/wgsl/index.ts';
-import { randomInputs, oneOpModel } from '../../helpers/check.ts';
+import { oneOpModel } from '../../helpers/check.ts';
+import { configHarness } from './check.ts';
 
 const conv = () => oneOpModel({
   op: 'Conv', attrs: { kernel_shape: [3, 3], pads: [1, 1, 1, 1] },
@@ -86,21 +85,9 @@ describe('wgsl config: default rule, validity, random configs', () => {
 
   for (const [name, bytes] of [['Conv 3×3', conv], ['MatMul', matmul]] as const) {
     it(`${name}: random valid configs give the same outputs on WebGPU`, async () => {
-      const model = bytes();
-      const c = await compileModel(loadOnnxBytes(model), { target: 'wgsl' });
-      const { profile } = c.artifact.payload as WgslPayload;
-      const inputs = randomInputs(model);
-      const ref = await runOrt(model, inputs, { optimization: 'disabled' });
-      const [out] = Object.keys(ref);
-      const dflt = (await c.target.run!(c.artifact, inputs)).outputs[out];
+      const { c, profile, expectConfig } = await configHarness(bytes());
       const space = wgslSpace(c.plan.kernels[0].func, c.plan.kernels[0].node, profile);
-      for (const cfg of pick(space, 3, name.length)) {
-        const art = await c.target.compile(withConfig(c.plan, cfg));
-        const got = (await c.target.run!(art, inputs)).outputs[out];
-        const same = compareTensors(out, got, dflt, 1e-6);
-        expect(same.ok, `${JSON.stringify(cfg)}: max|a-b| = ${same.maxAbs} against the default config`).toBe(true);
-        expect(compareTensors(out, got, ref[out], 1e-4).ok, `${JSON.stringify(cfg)} against onnxruntime`).toBe(true);
-      }
+      for (const cfg of pick(space, 3, name.length)) await expectConfig(cfg);
     }, 120_000);
   }
 });
