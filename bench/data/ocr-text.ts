@@ -86,8 +86,13 @@ export function clsCrops(count: number, seed: number): Tensor[] {
   });
 }
 
+/** detPages options. `glyph`: font size range in pixels [lo, hi] instead of side/12 … side/5.5 — a
+ *  bigger page then holds proportionally more lines (×side/(12·lo)) and words, so text density stays
+ *  that of the default page at the side where side/12 = lo (compare resolutions at one text size). */
+export interface DetPageOptions { readonly glyph?: readonly [number, number] }
+
 /** [1, 3, side, side] detector inputs: 2-5 lines of text, glyphs about side/12 to side/5.5 tall. */
-export function detPages(count: number, side: number, seed: number): Tensor[] {
+export function detPages(count: number, side: number, seed: number, opts: DetPageOptions = {}): Tensor[] {
   const { canvas, fonts } = skia(), next = rng(seed);
   const mean = [0.485, 0.456, 0.406], std = [0.229, 0.224, 0.225];
   return Array.from({ length: count }, () => {
@@ -95,12 +100,14 @@ export function detPages(count: number, side: number, seed: number): Tensor[] {
     const bg = 180 + next() * 75;
     x.fillStyle = `rgb(${gray(bg + (next() - 0.5) * 40)},${gray(bg + (next() - 0.5) * 40)},${gray(bg + (next() - 0.5) * 40)})`;
     x.fillRect(0, 0, side, side);
-    const lines = 2 + Math.floor(next() * 4);
+    const g = opts.glyph, k = g ? Math.max(1, side / 12 / g[0]) : 1; // k: text density kept at fixed glyph size
+    const lines = Math.floor((2 + Math.floor(next() * 4)) * k);
     for (let l = 0; l < lines; l++) {
-      x.font = `${Math.floor(side / 12 + (next() * side) / 10)}px "${pick(fonts, next)}"`;
+      const px = g ? g[0] + next() * (g[1] - g[0]) : side / 12 + (next() * side) / 10;
+      x.font = `${Math.floor(px)}px "${pick(fonts, next)}"`;
       const ink = gray(next() * 90);
       x.fillStyle = `rgb(${ink},${ink},${ink})`;
-      x.fillText(phrase(3, next), next() * side * 0.3, ((l + 0.8) * side) / lines + (next() - 0.5) * 4);
+      x.fillText(phrase(Math.round(3 * k), next), next() * side * 0.3, ((l + 0.8) * side) / lines + (next() - 0.5) * 4);
     }
     const px = x.getImageData(0, 0, side, side).data, n = side * side, img = new Float32Array(3 * n);
     for (let c = 0; c < 3; c++) for (let i = 0; i < n; i++) img[c * n + i] = ((px[i * 4 + c] + (next() - 0.5) * 6) / 255 - mean[c]) / std[c];

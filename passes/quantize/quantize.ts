@@ -29,10 +29,27 @@ export interface QuantPlan {
    * are exactly its choice. Other precisions always encode the original constant.
    */
   readonly int8Weights?: ReadonlyMap<string, Tensor>;
+  /**
+   * Per-channel (axis 1) ranges of activations read by int8 *depthwise* convolutions
+   * (`depthwiseInputRanges`, channel-ranges.ts). Such a value is quantized per channel in the
+   * depthwise group's prologue (QuantizeLinear/DequantizeLinear with axis 1) and its producer keeps it
+   * f32: channel c of a depthwise conv reads only input channel c, so an int8 kernel folds s_x[c] into
+   * that channel's requantization multiplier s_x[c]·s_w[c]/s_y at no cost. Absent: per-tensor.
+   */
+  readonly channelRanges?: ReadonlyMap<string, readonly Range[]>;
 }
 
 /** What a boundary value holds after the rewrite (absent: f32 as before). */
 type Repr = ActivationParams;
+/** `quant.inputs` entry of a per-channel (axis 1) u8 input of a depthwise group. */
+interface ChannelRepr { dtype: 'u8'; axis: 1; scale: number[]; zeroPoint: number[] }
+
+/** A Conv whose every output channel reads exactly one input channel (group = C_in, C_out = C_in). */
+export function isDepthwise(c: Node): boolean {
+  const w = c.input(1)?.type.shape, x = c.input(0)?.type.shape;
+  const grp = c.op === 'Conv' ? c.attr.int('group', 1) : 1;
+  return !!w && !!x && grp > 1 && grp === x[1] && w[0] === grp && w[1] === 1;
+}
 
 const NARROW_OUT: ReadonlySet<string> = new Set(['int8', 'fp8e4m3', 'fp8e5m2', 'fp16', 'bf16']);
 const int = (value: number) => ({ kind: 'int' as const, value });
@@ -44,7 +61,7 @@ export function quantizeGraph(g: Graph, plan: QuantPlan): Graph {
     if (!groups.has(name) && p !== 'fp32') throw new UsageError(`quantize: "${name}" is not a quantizable group (no Conv/MatMul/Gemm with constant weights)`);
   }
   const spec = g.toSpec();
-  const ctx = new Rewriter(g, plan, new Set(groups.keys()));
+  const ctx = new Rewriter(g, plan, new Set(groups.keys()), groups);
   const nodes: NodeSpec[] = [];
   for (const n of g.nodes) {
     const q = groups.get(n.name);
@@ -65,7 +82,8 @@ class Rewriter {
   private readonly names: Set<string>;
   private readonly graphOutputs: ReadonlySet<string>;
 
-  constructor(private readonly g: Graph, private readonly plan: QuantPlan, private readonly quantizable: ReadonlySet<string>) {
+  constructor(private readonly g: Graph, private readonly plan: QuantPlan, private readonly quantizable: ReadonlySet<string>,
+    private readonly groups: ReadonlyMap<string, QGroup> = new Map()) {
     this.types = new Map(g.toSpec().types);
     this.names = new Set(g.values.keys());
     for (const n of g.nodes) this.names.add(n.name);
@@ -111,7 +129,7 @@ class Rewriter {
     const rename = new Map<string, string>();
     const prologue: NodeSpec[] = [], epilogue: NodeSpec[] = [];
     const outerIn: string[] = [], bodyIn: ValueSpec[] = [];
-    const info: { precision: string; inputs: (Repr | null)[]; weight?: unknown; output?: Repr } = { precision: p, inputs: [] };
+    const info: { precision: string; inputs: (Repr | ChannelRepr | null)[]; weight?: unknown; output?: Repr } = { precision: p, inputs: [] };
     const bodyInputNames = old ? old.inputs.map((v) => v.name) : [...new Set(n.inputs.filter((v) => v).map((v) => v!.name))];
     for (const name of bodyInputNames) {
       const v = this.g.value(name)!;
@@ -128,12 +146,14 @@ class Rewriter {
       bodyIn.push({ name, type: t });
       const have = this.repr.get(name);
       const want = q && !v.isConstant && v.type.dtype === 'f32' ? activationParams(this.range(name, p), p) : undefined;
-      info.inputs.push(have ?? (want && want.dtype !== 'f32' ? want : null));
+      const perChannel = !have && q && p === 'int8' && name === q.compute.input(0)?.name ? this.channelParams(q, name) : undefined;
+      info.inputs.push(perChannel?.info ?? have ?? (want && want.dtype !== 'f32' ? want : null));
       if (!have && (!want || want.dtype === 'f32')) continue;
       const f = `${name}__f`;
       rename.set(name, f);
       bodyTypes.set(f, { dtype: 'f32', shape: v.type.shape });
-      if (have) prologue.push(this.toFloat(name, f, have, bodyConsts, bodyTypes));
+      if (perChannel) prologue.push(...this.channelRoundTrip(name, f, perChannel.scale, perChannel.zeroPoint, v.type, bodyConsts, bodyTypes));
+      else if (have) prologue.push(this.toFloat(name, f, have, bodyConsts, bodyTypes));
       else prologue.push(...this.roundTrip(name, f, want!, v.type, bodyConsts, bodyTypes));
     }
     const outs = n.outputs.map((o) => o.name);
@@ -142,6 +162,7 @@ class Rewriter {
         // Stored narrow only for a consumer group of the same precision: a float consumer would
         // dequantize at once, adding a rounding step for nothing (and graph outputs stay f32).
         if (this.graphOutputs.has(o) || !this.g.value(o)!.consumers.some((c) => this.precisionOf(c) === p)) continue;
+        if (p === 'int8' && this.perChannelReader(o)) continue; // its depthwise reader quantizes it per channel
         const a = activationParams(this.range(o, p), p);
         const f = `${o}__f`;
         rename.set(o, f);
@@ -166,6 +187,39 @@ class Rewriter {
       name: n.body ? n.name : this.fresh(`fused_${n.name}`), op: 'Fused', inputs: outerIn, outputs: outs,
       attrs, body, quant: q ? info : undefined, target: n.target,
     };
+  }
+
+  /** A value some int8 depthwise group will quantize per channel (its data input, with channel ranges). */
+  private perChannelReader(v: string): boolean {
+    if (!this.plan.channelRanges?.has(v)) return false;
+    return this.g.value(v)!.consumers.some((c) => {
+      const q = this.precisionOf(c) === 'int8' ? this.groups.get(c.name)?.compute : undefined;
+      return !!q && isDepthwise(q) && q.input(0)?.name === v;
+    });
+  }
+
+  /** Per-channel u8 parameters of a depthwise group's data input, when the plan has channel ranges for it. */
+  private channelParams(q: QGroup, name: string) {
+    const rs = this.plan.channelRanges?.get(name);
+    if (!rs || !isDepthwise(q.compute)) return undefined;
+    const ps = rs.map((r) => activationParams(r, 'int8'));
+    const scale = ps.map((x) => x.scale), zeroPoint = ps.map((x) => x.zeroPoint);
+    return { scale, zeroPoint, info: { dtype: 'u8', axis: 1, scale, zeroPoint } as ChannelRepr };
+  }
+
+  /** x (f32) → QuantizeLinear/DequantizeLinear along axis 1 with one scale and zero point per channel. */
+  private channelRoundTrip(x: string, f: string, scale: number[], zp: number[], t: TensorType, consts: ValueSpec[], types: Map<string, TensorType>): NodeSpec[] {
+    const mid = `${x}__u8c`, s = `${mid}_scale`, z = `${mid}_zp`;
+    types.set(mid, { dtype: 'u8', shape: t.shape });
+    consts.push(
+      { name: s, type: { dtype: 'f32', shape: [scale.length] }, constant: new Tensor('f32', [scale.length], Float32Array.from(scale)) },
+      { name: z, type: { dtype: 'u8', shape: [zp.length] }, constant: new Tensor('u8', [zp.length], Uint8Array.from(zp)) },
+    );
+    const axis = { axis: int(1) };
+    return [
+      { name: `${mid}_q`, op: 'QuantizeLinear', inputs: [x, s, z], outputs: [mid], attrs: axis },
+      { name: `${f}_dq`, op: 'DequantizeLinear', inputs: [mid, s, z], outputs: [f], attrs: axis },
+    ];
   }
 
   private precisionOf(n: Node): Precision {

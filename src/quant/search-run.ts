@@ -6,6 +6,7 @@ import { UsageError } from '../util/errors.ts';
 import { calibrate, type Calibration, mseRanges } from '../../passes/quantize/calibrate.ts';
 import { members, type QGroup } from '../../passes/quantize/groups.ts';
 import { modelBytes } from '../../passes/quantize/size.ts';
+import { findSmoothSites, smoothChannels } from '../../passes/quantize/smooth.ts';
 import { type Budget, describeBudget, parseAccuracy, parseLatency, parseSize } from './budget.ts';
 import { type CalibSet, generatedCalib, loadCalibDir } from './calib-data.ts';
 import { OBSERVER_KINDS, type ObserverKind } from './observers.ts';
@@ -32,6 +33,12 @@ export interface QuantizeOptions {
   readonly latency?: string;
   /** auto: the precisions a group may take (default int4w, int8, fp16). */
   readonly candidates?: readonly string[];
+  /**
+   * Channel smoothing into depthwise convs before calibration (passes/quantize/smooth.ts, `dense:
+   * false`; fp32-exact, per-tensor activations kept). Default off. Uniform int8 held-out, session 4:
+   * PP-OCRv4 det 192² 17.3 → 18.6 dB, PP-OCR cls 31.6 → 33.4 dB, openWakeWord unchanged (no sites).
+   */
+  readonly smooth?: boolean;
 }
 
 export interface QuantizeHooks {
@@ -65,6 +72,8 @@ export async function quantizeFused(graph: Graph, opts: QuantizeOptions, hooks: 
   if (mode !== 'auto' && (opts.accuracy || opts.size || opts.latency)) throw new UsageError('--accuracy/--size/--latency apply to --quantize auto only');
   const count = opts.calibSamples ?? (mode !== 'auto' ? 8 : opts.calib ? 32 : 16);
   const set: CalibSet = opts.calib ? loadCalibDir(opts.calib, graph, count) : generatedCalib(graph, count);
+  const smoothed = opts.smooth ? findSmoothSites(graph).filter((s) => s.depthwise).length : 0;
+  if (smoothed) graph = smoothChannels(graph, calibrate(graph, set.samples, 'minmax').activations, { dense: false });
   // auto: ranges from one part of the set, plans judged (and the sqnr margin measured) on the other.
   const prep = mode === 'auto' ? prepareSearch(graph, set.samples, { method: asked as ObserverKind | 'mse' | 'auto', verify: opts.verifySamples }) : undefined;
   let calib: Calibration, picked: ReturnType<typeof pickRanges> | undefined;
@@ -118,6 +127,7 @@ export async function quantizeFused(graph: Graph, opts: QuantizeOptions, hooks: 
       ...(prep ? { split: prep.split ? { ...prep.split, rule: 'interleaved' } : null } : {}),
       ...(picked ? { methodChoice: { asked: 'auto', uniformInt8Sqnr: picked.sqnr } } : {}),
       ...(set.warning ? { warning: set.warning } : {}),
+      ...(opts.smooth ? { smoothedSites: smoothed } : {}),
     },
     ...(budget ? { budget: describeBudget(budget), met: search!.met, evaluations: search!.evaluations } : {}),
     ...(budget?.accuracy?.metric === 'sqnr' ? { margin: marginReport(prep!.margin) } : {}),

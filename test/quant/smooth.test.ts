@@ -1,0 +1,130 @@
+// Channel smoothing through per-channel affines and conv→conv pairs (passes/quantize/smooth.ts):
+// which chains qualify, fp32 equivalence, the scales it picks, and the int8 accuracy it buys on a
+// chain shaped like PP-LCNetV3's blocks (conv → Mul(a) → Add(b) → depthwise conv → … → conv).
+import { describe, expect, it } from 'vitest';
+import { Graph, type NodeSpec, type TensorType } from '../../src/ir/graph/graph.ts';
+import { Tensor } from '../../src/ir/graph/tensor.ts';
+import { randomTensor, rng } from '../../src/runtime/random.ts';
+import { runGraph, type TensorMap } from '../../src/runtime/interpreter.ts';
+import { calibrate } from '../../passes/quantize/calibrate.ts';
+import { quantGroups } from '../../passes/quantize/groups.ts';
+import { quantizeGraph } from '../../passes/quantize/quantize.ts';
+import { findSmoothSites, smoothChannels } from '../../passes/quantize/smooth.ts';
+import { metricsOf } from '../../src/quant/sensitivity-metrics.ts';
+import { quantizeFused } from '../../src/quant/search-run.ts';
+
+const ints = (v: number[]) => ({ kind: 'ints' as const, value: v });
+const scalar = (v: number) => new Tensor('f32', [], Float32Array.of(v));
+
+/**
+ * x[1,4,10,10] → conv1 3×3 (8, channels spread 100×) → Mul(0.7) → Add(0.1) → depthwise 3×3 → Relu →
+ * Mul(1.3) → Add(−0.2) → conv3 1×1 (6) → conv4 1×1 (5). `extraReader`: the Add output is also a graph output.
+ */
+function chain(extraReader = false, seed = 1): Graph {
+  const next = rng(seed);
+  const spread = (t: Tensor) => {
+    const d = t.data as Float32Array, inner = d.length / t.shape[0];
+    const f = Array.from({ length: t.shape[0] }, () => 10 ** (2 * next() - 1));
+    for (let i = 0; i < d.length; i++) d[i] *= f[Math.floor(i / inner)];
+    return t;
+  };
+  const c = (name: string, t: Tensor) => ({ name, type: { dtype: 'f32' as const, shape: t.shape }, constant: t });
+  const constants = [
+    c('w1', spread(randomTensor('f32', [8, 4, 3, 3], seed + 1))), c('b1', randomTensor('f32', [8], seed + 2, 0, 0.5)),
+    c('w2', randomTensor('f32', [8, 1, 3, 3], seed + 3)), c('b2', randomTensor('f32', [8], seed + 4, 0, 0.5)),
+    c('w3', randomTensor('f32', [6, 8, 1, 1], seed + 5)), c('b3', randomTensor('f32', [6], seed + 6)),
+    c('w4', randomTensor('f32', [5, 6, 1, 1], seed + 7)),
+    c('a1', scalar(0.7)), c('c1', scalar(0.1)), c('a2', scalar(1.3)), c('c2', scalar(-0.2)),
+  ];
+  const pads = { pads: ints([1, 1, 1, 1]) };
+  const nodes: NodeSpec[] = [
+    { name: 'conv1', op: 'Conv', inputs: ['x', 'w1', 'b1'], outputs: ['y1'], attrs: pads },
+    { name: 'mul1', op: 'Mul', inputs: ['y1', 'a1'], outputs: ['m1'] },
+    { name: 'add1', op: 'Add', inputs: ['m1', 'c1'], outputs: ['s1'] },
+    { name: 'conv2', op: 'Conv', inputs: ['s1', 'w2', 'b2'], outputs: ['y2'], attrs: { ...pads, group: { kind: 'int', value: 8 } } },
+    { name: 'relu2', op: 'Relu', inputs: ['y2'], outputs: ['r2'] },
+    { name: 'mul2', op: 'Mul', inputs: ['a2', 'r2'], outputs: ['m2'] },
+    { name: 'add2', op: 'Add', inputs: ['m2', 'c2'], outputs: ['s2'] },
+    { name: 'conv3', op: 'Conv', inputs: ['s2', 'w3', 'b3'], outputs: ['y3'] },
+    { name: 'conv4', op: 'Conv', inputs: ['y3', 'w4'], outputs: ['y'] },
+  ];
+  const t = (shape: number[]): TensorType => ({ dtype: 'f32', shape });
+  const types = new Map(['y1', 'm1', 's1', 'y2', 'r2', 'm2', 's2'].map((v) => [v, t([1, 8, 10, 10])]));
+  types.set('y3', t([1, 6, 10, 10]));
+  types.set('y', t([1, 5, 10, 10]));
+  const outputs = extraReader ? ['y', 's1'] : ['y'];
+  return Graph.build({ name: 'chain', opsets: { '': 17 }, inputs: [{ name: 'x', type: t([1, 4, 10, 10]) }], constants, nodes, outputs, types });
+}
+
+const samples = (n: number, seed: number): TensorMap[] => Array.from({ length: n }, (_, i) => ({ x: randomTensor('f32', [1, 4, 10, 10], seed + i, -0.2, 1) }));
+const int8Plan = (g: Graph) => new Map(quantGroups(g).map((q) => [q.name, 'int8' as const]));
+const channelAbsMax = (g: Graph, name: string, xs: TensorMap[]) => {
+  const out = new Array<number>(8).fill(0);
+  for (const env of calibrate(g, xs).activations) {
+    const d = env.get(name)!.data as Float32Array;
+    for (let i = 0; i < d.length; i++) out[Math.floor(i / 100) % 8] = Math.max(out[Math.floor(i / 100) % 8], Math.abs(d[i]));
+  }
+  return out;
+};
+
+describe('channel smoothing', () => {
+  it('finds Mul→Add→conv chains and conv→conv pairs whose values have one reader', () => {
+    expect(findSmoothSites(chain()).map((s) => [s.group, s.mul ?? s.producer?.weight, s.adds.join(), s.depthwise])).toEqual([
+      ['conv2', 'mul1', 'add1', true], ['conv3', 'mul2', 'add2', false], ['conv4', 'w3', '', false],
+    ]);
+    // s1 is also a graph output: rescaling it would change what that reader sees.
+    expect(findSmoothSites(chain(true)).map((s) => s.group)).toEqual(['conv3', 'conv4']);
+  });
+
+  it('keeps the fp32 output, evens out the depthwise input, and uses sqrt(amax/wmax) at alpha 0.5', () => {
+    const g = chain(), xs = samples(8, 10), cal = calibrate(g, xs);
+    const sm = smoothChannels(g, cal.activations, { alpha: 0.5 });
+    const m = metricsOf(xs.map((s) => runGraph(g, s)), xs.map((s) => runGraph(sm, s)));
+    expect(m.sqnr).toBeGreaterThan(100); // equal up to f32 rounding
+    // Depthwise consumer (alpha 1): every channel of its input now has max |x| = 1 on the calibration set.
+    for (const a of channelAbsMax(sm, 's1', xs)) expect(a).toBeCloseTo(1, 5);
+    // Dense consumer: w3'[o, c] = w3[o, c] · s_c / s'_o with s_c = sqrt(amax_c / max_o |w3[o, c]|) (and
+    // s'_o conv4's scale for conv3's output channel o, conv3 being its producer): across a row, s_c / s_0.
+    const amax = channelAbsMax(g, 's2', xs), w = g.value('w3')!.constant!.toF32(), w2 = sm.value('w3')!.constant!.toF32();
+    const sc = Array.from({ length: 8 }, (_, c) => {
+      let wmax = 0;
+      for (let o = 0; o < 6; o++) wmax = Math.max(wmax, Math.abs(w[o * 8 + c]));
+      return Math.sqrt(amax[c] / wmax);
+    });
+    for (let o = 0; o < 6; o++) for (let c = 1; c < 8; c++) {
+      expect(w2[o * 8 + c] / w[o * 8 + c] / (w2[o * 8] / w[o * 8])).toBeCloseTo(sc[c] / sc[0], 4);
+    }
+    // The affine constants became per channel.
+    expect(sm.value(sm.nodes.find((n) => n.name === 'mul1')!.inputs[1]!.name)!.type.shape).toEqual([1, 8, 1, 1]);
+    // dense: false smooths into the depthwise conv only.
+    const dw = smoothChannels(g, cal.activations, { dense: false });
+    expect(dw.value('w3')!.constant!.toF32()).toEqual(w);
+    expect(dw.value('w2')!.constant!.toF32()).not.toEqual(g.value('w2')!.constant!.toF32());
+    expect(metricsOf(xs.map((s) => runGraph(g, s)), xs.map((s) => runGraph(dw, s))).sqnr).toBeGreaterThan(100);
+  });
+
+  it('raises held-out uniform-int8 SQNR on channels 100× apart (per-tensor activations kept)', () => {
+    const g = chain(), cal = calibrate(g, samples(16, 10)), held = samples(8, 500);
+    const refs = held.map((s) => runGraph(g, s));
+    const int8 = (m: Graph) => {
+      const c = calibrate(m, samples(16, 10));
+      const q = quantizeGraph(m, { precisions: int8Plan(m), ranges: c.ranges });
+      for (const n of q.nodes) for (const b of n.body?.nodes ?? []) if (b.op === 'QuantizeLinear') expect(b.input(1)!.type.shape).toEqual([]);
+      return metricsOf(refs, held.map((s) => runGraph(q, s))).sqnr;
+    };
+    const before = int8(g), after = int8(smoothChannels(g, cal.activations));
+    expect(after).toBeGreaterThan(before + 3);
+  });
+
+  it('the driver option smooths into the depthwise conv only and reports it', async () => {
+    const g = chain(), out = await quantizeFused(g, { precision: 'int8', calibMethod: 'minmax', smooth: true });
+    expect((out.report.calibration as { smoothedSites: number }).smoothedSites).toBe(1);
+    const mulConst = (q: Graph) => q.nodes.find((n) => n.name === 'mul1')!.inputs[1]!.type.shape;
+    expect(mulConst(out.graph)).toEqual([1, 8, 1, 1]); // the affine went per channel; conv3 (dense) was left alone
+    const held = samples(4, 900);
+    expect(metricsOf(held.map((s) => runGraph(g, s)), held.map((s) => runGraph(out.graph, s))).sqnr).toBeGreaterThan(20);
+    const plain = await quantizeFused(g, { precision: 'int8', calibMethod: 'minmax' });
+    expect((plain.report.calibration as Record<string, unknown>).smoothedSites).toBeUndefined();
+    expect(mulConst(plain.graph)).toEqual([]);
+  });
+});
