@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { Graph, type NodeSpec, type TensorType } from '../../src/ir/graph/graph.ts';
 import { Tensor } from '../../src/ir/graph/tensor.ts';
+import { chainConstants, constant } from './spread-chain.ts';
 import { randomTensor, rng } from '../../src/runtime/random.ts';
 import { runGraph, type TensorMap } from '../../src/runtime/interpreter.ts';
 import { calibrate } from '../../passes/quantize/calibrate.ts';
@@ -20,18 +21,7 @@ const ints = (v: number[]) => ({ kind: 'ints' as const, value: v });
 /** x[1,4,10,10] → Conv 3×3 (8) → [Relu] → depthwise 3×3 (8) → Relu → Conv 1×1 (6); conv1's channels spread 100×. */
 function chain(relu = true, seed = 1): Graph {
   const next = rng(seed);
-  const spread = (t: Tensor) => {
-    const d = t.data as Float32Array, inner = d.length / t.shape[0];
-    const f = Array.from({ length: t.shape[0] }, () => 10 ** (2 * next() - 1));
-    for (let i = 0; i < d.length; i++) d[i] *= f[Math.floor(i / inner)];
-    return t;
-  };
-  const c = (name: string, t: Tensor) => ({ name, type: { dtype: 'f32' as const, shape: t.shape }, constant: t });
-  const constants = [
-    c('w1', spread(randomTensor('f32', [8, 4, 3, 3], seed + 1))), c('b1', randomTensor('f32', [8], seed + 2, 0, 0.5)),
-    c('w2', randomTensor('f32', [8, 1, 3, 3], seed + 3)), c('b2', randomTensor('f32', [8], seed + 4, 0, 0.5)),
-    c('w3', randomTensor('f32', [6, 8, 1, 1], seed + 5)), c('b3', randomTensor('f32', [6], seed + 6)),
-  ];
+  const constants = chainConstants(seed, next);
   const pads = { pads: ints([1, 1, 1, 1]) }, dwIn = relu ? 'r1' : 'y1';
   const nodes: NodeSpec[] = [
     { name: 'conv1', op: 'Conv', inputs: ['x', 'w1', 'b1'], outputs: ['y1'], attrs: pads },

@@ -4,6 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { Graph, type NodeSpec, type TensorType } from '../../src/ir/graph/graph.ts';
 import { Tensor } from '../../src/ir/graph/tensor.ts';
+import { chainConstants, constant } from './spread-chain.ts';
 import { randomTensor, rng } from '../../src/runtime/random.ts';
 import { runGraph, type TensorMap } from '../../src/runtime/interpreter.ts';
 import { calibrate } from '../../passes/quantize/calibrate.ts';
@@ -22,19 +23,10 @@ const scalar = (v: number) => new Tensor('f32', [], Float32Array.of(v));
  */
 function chain(extraReader = false, seed = 1): Graph {
   const next = rng(seed);
-  const spread = (t: Tensor) => {
-    const d = t.data as Float32Array, inner = d.length / t.shape[0];
-    const f = Array.from({ length: t.shape[0] }, () => 10 ** (2 * next() - 1));
-    for (let i = 0; i < d.length; i++) d[i] *= f[Math.floor(i / inner)];
-    return t;
-  };
-  const c = (name: string, t: Tensor) => ({ name, type: { dtype: 'f32' as const, shape: t.shape }, constant: t });
   const constants = [
-    c('w1', spread(randomTensor('f32', [8, 4, 3, 3], seed + 1))), c('b1', randomTensor('f32', [8], seed + 2, 0, 0.5)),
-    c('w2', randomTensor('f32', [8, 1, 3, 3], seed + 3)), c('b2', randomTensor('f32', [8], seed + 4, 0, 0.5)),
-    c('w3', randomTensor('f32', [6, 8, 1, 1], seed + 5)), c('b3', randomTensor('f32', [6], seed + 6)),
-    c('w4', randomTensor('f32', [5, 6, 1, 1], seed + 7)),
-    c('a1', scalar(0.7)), c('c1', scalar(0.1)), c('a2', scalar(1.3)), c('c2', scalar(-0.2)),
+    ...chainConstants(seed, next),
+    constant('w4', randomTensor('f32', [5, 6, 1, 1], seed + 7)),
+    constant('a1', scalar(0.7)), constant('c1', scalar(0.1)), constant('a2', scalar(1.3)), constant('c2', scalar(-0.2)),
   ];
   const pads = { pads: ints([1, 1, 1, 1]) };
   const nodes: NodeSpec[] = [

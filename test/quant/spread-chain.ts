@@ -1,0 +1,26 @@
+// Shared pieces of the small conv chains in the int8-accuracy tests (smooth.test.ts,
+// depthwise-channels.test.ts): conv1's output channels differ ~100× in range, the case
+// per-tensor activation scales handle badly.
+import type { TensorType } from '../../src/ir/graph/graph.ts';
+import { Tensor } from '../../src/ir/graph/tensor.ts';
+import { randomTensor } from '../../src/runtime/random.ts';
+
+/** Scales each output channel (dim 0) of `t` by 10^u, u uniform in [−1, 1) from `next`. */
+export function spreadChannels(t: Tensor, next: () => number): Tensor {
+  const d = t.data as Float32Array, inner = d.length / t.shape[0];
+  const f = Array.from({ length: t.shape[0] }, () => 10 ** (2 * next() - 1));
+  for (let i = 0; i < d.length; i++) d[i] *= f[Math.floor(i / inner)];
+  return t;
+}
+
+/** A graph constant spec. */
+export const constant = (name: string, t: Tensor): { name: string; type: TensorType; constant: Tensor } => ({ name, type: { dtype: 'f32', shape: t.shape }, constant: t });
+
+/** conv1 3×3 4→8 (spread), depthwise 3×3 (8), conv 1×1 8→6: weights and biases w1 b1 w2 b2 w3 b3. */
+export function chainConstants(seed: number, next: () => number) {
+  return [
+    constant('w1', spreadChannels(randomTensor('f32', [8, 4, 3, 3], seed + 1), next)), constant('b1', randomTensor('f32', [8], seed + 2, 0, 0.5)),
+    constant('w2', randomTensor('f32', [8, 1, 3, 3], seed + 3)), constant('b2', randomTensor('f32', [8], seed + 4, 0, 0.5)),
+    constant('w3', randomTensor('f32', [6, 8, 1, 1], seed + 5)), constant('b3', randomTensor('f32', [6], seed + 6)),
+  ];
+}
