@@ -16,7 +16,8 @@
 //
 //   npx tsx bench/tuning.ts [--targets npu,wgsl,pim,interp] [--pim-preset hbm3] [--pim-model decode|mlp] [--pool 120] [--budget 40] [--seeds 3]
 //     [--variants reg-fixed,reg-grow,reg,rank] [--wgsl-pool 60] [--wgsl-seeds 1] [--e2e-trials 24] [--e2e-only: npu/wgsl end to end rows only]
-//     [--pool-seed 42] [--save-pools FILE.json] [--wgsl-model gemv|mlp|cnn|FILE.onnx] [--npu-model FILE.onnx|gemv|mlp|cnn] [--e2e-pairs 40: rounds] [--e2e-order random|alternate] [--e2e-blocks 8] [--skip-e2e] [--noise] [--wgsl-unpaired | --wgsl-pairs 40]
+//     [--pool-seed 42] [--save-pools FILE.json] [--wgsl-model gemv|mlp|cnn|s2|FILE.onnx] [--npu-model FILE.onnx|gemv|mlp|cnn] [--e2e-pairs 40: rounds] [--e2e-order random|alternate] [--e2e-blocks 8] [--skip-e2e] [--noise] [--wgsl-unpaired | --wgsl-pairs 40]
+//     [--e2e-db FILE: keep/resume the end-to-end tuning records] [--in-model-rounds 200: the tuner's in-model confirmation] [--pool-repeats K: pairwise also on the pools re-measured K more times]
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -29,8 +30,7 @@ import { loadConfig } from '../targets/npu/config.ts';
 import { compileNpu, timeNpu } from '../targets/npu/npu.ts';
 import type { GemmSchedule } from '../targets/npu/codegen/schedule.ts';
 import type { WgslPayload } from '../targets/wgsl/index.ts';
-import { nodeGpu } from '../targets/wgsl/node.ts';
-import { type Session, createSession } from '../targets/wgsl/runtime.js';
+import { type Clock, kernelTimes, quantileSpeedupCi, speedupCi, timeBlocks } from '../src/tune/measure/rounds.ts';
 import { ARRAY_OPS, npuEnv } from '../src/tune/npu/layer.ts';
 import { npuTask } from '../src/tune/npu/task.ts';
 import { type TuneTask, tirTask } from '../src/tune/task.ts';
@@ -50,7 +50,7 @@ import { INTERP_TARGET, resolveTuneTarget } from '../src/tune/targets.ts';
 import { tuneKernel, tuneTask } from '../src/tune/tuner.ts';
 import { tunedSchedule } from '../src/tune/apply.ts';
 import { tuneModel } from '../src/tune/driver.ts';
-import { type SearchVariant, coldDb, heldOutPairwise, memoized, packFeatures, randomPool, trialsToGoal } from '../src/tune/evaluate.ts';
+import { type SearchVariant, coldDb, heldOutPairwise, memoized, packFeatures, randomPool, remeasuredPool, trialsToGoal } from '../src/tune/evaluate.ts';
 import { wgslTask } from '../src/tune/wgsl/task.ts';
 import { applySchedule } from '../src/schedule/apply.ts';
 import { oneOpModel, randomInputs } from '../test/helpers/check.ts';
@@ -63,10 +63,10 @@ const { values: a } = parseArgs({ options: {
   'wgsl-pool': { type: 'string', default: '60' }, 'wgsl-seeds': { type: 'string', default: '1' },
   variants: { type: 'string', default: 'reg-fixed,reg-grow,reg,rank' },
   model: { type: 'string', default: 'models/tiny-cnn.onnx' }, 'e2e-trials': { type: 'string', default: '24' },
-  'npu-model': { type: 'string', default: 'models/tiny-cnn.onnx' }, 'wgsl-model': { type: 'string', default: 'cnn' },
+  'npu-model': { type: 'string', default: 'models/tiny-cnn.onnx' }, 'wgsl-model': { type: 'string', default: 's2' },
   'e2e-pairs': { type: 'string', default: '40' }, 'pool-seed': { type: 'string', default: '42' }, 'e2e-db': { type: 'string' }, 'skip-e2e': { type: 'boolean', default: false }, 'wgsl-pairs': { type: 'string' }, 'save-pools': { type: 'string' }, noise: { type: 'boolean', default: false }, 'wgsl-unpaired': { type: 'boolean', default: false },
   'pim-preset': { type: 'string', default: 'hbm3' }, 'pim-model': { type: 'string', default: 'decode' },
-  targets: { type: 'string', default: 'npu,wgsl,pim,interp' }, 'e2e-only': { type: 'boolean', default: false }, 'e2e-order': { type: 'string', default: 'random' }, 'e2e-blocks': { type: 'string', default: '8' },
+  targets: { type: 'string', default: 'npu,wgsl,pim,interp' }, 'e2e-only': { type: 'boolean', default: false }, 'e2e-order': { type: 'string', default: 'random' }, 'e2e-blocks': { type: 'string', default: '8' }, 'in-model-rounds': { type: 'string', default: '200' }, 'pool-repeats': { type: 'string', default: '0' },
 } });
 const BUDGET = Number(a.budget);
 const VARIANTS: Record<string, Omit<SearchVariant, 'transfer'>> = {
@@ -127,6 +127,8 @@ interface Row {
   acc: Record<'reg' | 'rank', number>; rnd: number; dflt: number; tuned: number; model: XgbModel; x: Float32Array;
   /** Timed targets: run-to-run CV of a fresh measurement, and the accuracy on pairs further apart than 1 + 2·CV. */
   noise?: number; aware?: Record<'reg' | 'rank', number>;
+  /** --pool-repeats K: pairwise accuracy with each pool config's cost the median of 1 + K measurements. */
+  accRep?: Record<'reg' | 'rank', number>;
 }
 
 /** Fresh default-vs-tuned timings of a timed target and the run-to-run CV of those measurements. */
@@ -168,11 +170,19 @@ async function benchKernel(name: string, raw: TuneTask, fingerprint: string, sha
   }
   const minRatio = 1 + 2 * (noise ?? 0);
   const reg = await heldOutPairwise(p, 'reg:linear', minRatio), rank = await heldOutPairwise(p, 'rank:pairwise', minRatio);
+  // --pool-repeats K: the same pool, each config's cost the median of 1 + K fresh measurements
+  // (labels with less noise), scored the same way, on all pairs; printed beside the one-measurement numbers.
+  const reps = Number(a['pool-repeats']);
+  let accRep: Record<'reg' | 'rank', number> | undefined;
+  if (reps > 0) {
+    const q = await remeasuredPool(p, raw, reps);
+    accRep = { reg: (await heldOutPairwise(q, 'reg:linear')).acc, rank: (await heldOutPairwise(q, 'rank:pairwise')).acc };
+  }
   const te = p.entries.slice(p.entries.length >> 1);
   const rnd = pairwiseAccuracy(new RandomModel(3).predict(packFeatures(te), FEATURE_LENGTH), te.map((e) => e.cost));
   return {
     name, space: task.size, randomTrials: p.randomTrials, trials, acc: { reg: reg.acc, rank: rank.acc }, rnd, dflt, tuned, model: reg.model, x: packFeatures(p.entries),
-    ...(noise !== undefined ? { noise, aware: { reg: reg.aware, rank: rank.aware } } : {}),
+    ...(noise !== undefined ? { noise, aware: { reg: reg.aware, rank: rank.aware } } : {}), ...(accRep ? { accRep } : {}),
   };
 }
 
@@ -180,6 +190,7 @@ function line(r: Row, unit: string): void {
   const t = variants.map((v) => `${v} ${r.trials.get(v)![0].toFixed(1)}/${r.trials.get(v)![1].toFixed(1)}`).join('  ');
   console.log(`${r.name.padEnd(22)} space ${String(r.space).padStart(5)}  random ${r.randomTrials.toFixed(1).padStart(5)}  ${t}  ` +
     `pairwise reg ${r.acc.reg.toFixed(2)} rank ${r.acc.rank.toFixed(2)} (random ${r.rnd.toFixed(2)})` +
+    (r.accRep ? ` [median of ${1 + Number(a['pool-repeats'])} measurements: reg ${r.accRep.reg.toFixed(2)} rank ${r.accRep.rank.toFixed(2)}]` : '') +
     (r.aware ? ` [noise CV ${(100 * r.noise!).toFixed(1)}%; pairs > ${(1 + 2 * r.noise!).toFixed(2)}× apart: reg ${r.aware.reg.toFixed(2)} rank ${r.aware.rank.toFixed(2)}]` : '') + `  default ${f3(r.dflt)} → tuned ${f3(r.tuned)} ${unit} (${(r.dflt / r.tuned).toFixed(2)}×)`);
 }
 
@@ -192,6 +203,10 @@ function report(rows: Row[], unit: string): void {
   }
   const mean = (k: 'reg' | 'rank') => (rows.reduce((s, r) => s + r.acc[k], 0) / rows.length).toFixed(3);
   console.log(`mean pairwise accuracy: reg:linear ${mean('reg')}, rank:pairwise ${mean('rank')} (target ≥ 0.8)`);
+  if (rows.every((r) => r.accRep)) {
+    const rp = (k: 'reg' | 'rank') => (rows.reduce((s, r) => s + r.accRep![k], 0) / rows.length).toFixed(3);
+    console.log(`  same pools, each cost the median of ${1 + Number(a['pool-repeats'])} fresh measurements (all pairs): reg:linear ${rp('reg')}, rank:pairwise ${rp('rank')}`);
+  }
   if (rows.every((r) => r.aware)) {
     const aw = (k: 'reg' | 'rank') => (rows.reduce((s, r) => s + r.aware![k], 0) / rows.length).toFixed(3);
     console.log(`  noise-aware (only pairs further apart than 1 + 2·CV of a fresh measurement; shown beside, not instead): reg:linear ${aw('reg')}, rank:pairwise ${aw('rank')}`);
@@ -261,49 +276,28 @@ function cnn(): Uint8Array {
   return b.toBytes();
 }
 /**
+ * A downsampling stack, the shape of a CNN backbone's stride-2 stages at a small resolution: 3×3
+ * stride-2 convs 8→16→32→64→128 from 64² (Conv+Relu each; ~1.2 M multiply-adds a layer). Its later
+ * layers have few outputs (4096, 2048) for many multiply-adds each, where the default rule's 8×8
+ * register tile × 64-invocation workgroup leaves one workgroup — one busy thread of a CPU adapter —
+ * and smaller workgroups or tiles are faster: a model where the default is not the best of its space.
+ */
+function s2(): Uint8Array {
+  const b = new OnnxBuilder({ opset: 17 });
+  let x = b.input('x', 'f32', [1, 8, 64, 64]);
+  [8, 16, 32, 64].forEach((c, i) => {
+    x = b.op('Relu', [b.op('Conv', [x, b.initializer(W([2 * c, c, 3, 3], 50 + i)), b.initializer(W([2 * c], 60 + i))], { pads: [1, 1, 1, 1], strides: [2, 2] })]);
+  });
+  b.output(x);
+  return b.toBytes();
+}
+/**
  * Models by name: `mlp` (above), `gemv` (the same MLP at batch 1, 1024 → 1024 → 512 → 256: a
  * decoder or classifier head, where the default rule's workgroup choice is far from the best),
- * `cnn`, or an .onnx file.
+ * `cnn`, `s2` (above), or an .onnx file.
  */
-const MODELS: Record<string, () => Uint8Array> = { mlp: () => mlp(), gemv: () => mlp(1, [1024, 1024, 512, 256]), cnn };
+const MODELS: Record<string, () => Uint8Array> = { mlp: () => mlp(), gemv: () => mlp(1, [1024, 1024, 512, 256]), cnn, s2 };
 const modelBytes = (spec: string): Uint8Array => (MODELS[spec] ? MODELS[spec]() : new Uint8Array(readFileSync(spec)));
-
-/** Median of per-pair speedups and its bootstrap 95% confidence interval (2000 resamples). */
-function speedupCi(dflt: readonly number[], tuned: readonly number[]): { med: number; lo: number; hi: number } {
-  const ratios = dflt.map((d, i) => d / tuned[i]);
-  const rng = new Rng(17), meds: number[] = [];
-  for (let b = 0; b < 2000; b++) meds.push(median(Array.from(ratios, () => ratios[rng.int(ratios.length)])));
-  meds.sort((x, y) => x - y);
-  return { med: median(ratios), lo: meds[49], hi: meds[1949] };
-}
-
-type Clock = 'gpu' | 'wall' | 'cpu';
-/** Per session: the run's time by clock, and the GPU time of each dispatch of each run. */
-interface Timings { clocks: Record<Clock, number[]>; dispatches: number[][] }
-
-/**
- * Times `rounds` rounds of whole-model runs, one run of every session per round, in an order
- * drawn at random per round (seeded): no session always runs first, or always after the same other
- * one (a fixed order gave an untuned control kernel 1.01× [1.00..1.02] in session 3). 4 warm-up
- * rounds are not kept. `alternate`: the fixed order reversed every round instead (--e2e-order alternate).
- */
-async function timeRounds(sessions: Session[], feed: Record<string, ArrayLike<number>>, rounds: number, seed: number, alternate = false): Promise<Timings[]> {
-  const out: Timings[] = sessions.map(() => ({ clocks: { gpu: [], wall: [], cpu: [] }, dispatches: [] }));
-  const rng = new Rng(seed), order = sessions.map((_, i) => i);
-  for (let r = 0; r < rounds + 4; r++) {
-    if (alternate) order.reverse(); // session 3's order, kept to compare: A B C, C B A, …
-    else for (let j = order.length - 1; j > 0; j--) { const k = rng.int(j + 1); [order[j], order[k]] = [order[k], order[j]]; }
-    for (const i of order) {
-      const c0 = cpuMs(), w0 = performance.now();
-      await sessions[i].run(feed, { timing: true });
-      if (r < 4) continue;
-      const t = sessions[i].lastTiming!, o = out[i];
-      o.clocks.gpu.push(t.totalMs); o.clocks.wall.push(performance.now() - w0); o.clocks.cpu.push(cpuMs() - c0);
-      o.dispatches.push(t.dispatches);
-    }
-  }
-  return out;
-}
 
 const ci = (c: { med: number; lo: number; hi: number }, d = 3) => `${c.med.toFixed(d)}× [${c.lo.toFixed(d)}..${c.hi.toFixed(d)}]`;
 const verdict = (c: { lo: number; hi: number }) => (c.lo > 1 ? 'faster' : c.hi < 1 ? 'SLOWER' : 'not measurably different');
@@ -321,61 +315,42 @@ async function wgslEndToEnd(spec: string) {
   try {
     // --e2e-db FILE keeps the tuning records (a second run resumes: nothing already measured is re-measured).
     const db = a['e2e-db'] ?? join(dir, 'wgsl.db'), bytes = modelBytes(spec);
-    const tuned = await tuneModel(loadOnnxBytes(bytes), { target: 'wgsl', db, trials: Number(a['e2e-trials']), batch: 8 });
+    const tuned = await tuneModel(loadOnnxBytes(bytes), { target: 'wgsl', db, trials: Number(a['e2e-trials']), batch: 8, inModelRounds: Number(a['in-model-rounds']) });
     const compiled = [
       await compileModel(loadOnnxBytes(bytes), { target: 'wgsl' }), await compileModel(loadOnnxBytes(bytes), { target: 'wgsl', db }),
       await compileModel(loadOnnxBytes(bytes), { target: 'wgsl' }),
     ];
     const [plain, withDb] = compiled;
-    const { gpu } = await nodeGpu();
-    const load = async (c: (typeof compiled)[number]) => {
-      const { built } = c.artifact.payload as WgslPayload;
-      const s = await createSession(gpu, built.plan, built.weights.slice().buffer, built.shaderCode);
-      await s.ready;
-      return s;
-    };
     const feed = Object.fromEntries(Object.entries(randomInputs(bytes)).map(([k, t]) => [k, t.data as ArrayLike<number>]));
-    const pairs = Number(a['e2e-pairs']), blocks = Number(a['e2e-blocks']), seed = Number(a['pool-seed']), rng = new Rng(seed);
-    const [D, T, A] = compiled.map((): Timings => ({ clocks: { gpu: [], wall: [], cpu: [] }, dispatches: [] }));
-    // In blocks, each with fresh sessions loaded in a random order: with one set of sessions for all
-    // rounds, the first-loaded default read ~1 % slower than the second default (A/A 1.010×).
-    for (let b = 0; b < blocks; b++) {
-      const sessions: Session[] = [], order = [0, 1, 2];
-      for (let j = 2; j > 0; j--) { const k = rng.int(j + 1); [order[j], order[k]] = [order[k], order[j]]; }
-      for (const i of order) sessions[i] = await load(compiled[i]);
-      const got = await timeRounds(sessions, feed, Math.ceil(pairs / blocks), seed + b, a['e2e-order'] === 'alternate');
-      sessions.forEach((s) => s.destroy());
-      got.forEach((g, i) => {
-        const o = [D, T, A][i];
-        for (const k of ['gpu', 'wall', 'cpu'] as const) o.clocks[k].push(...g.clocks[k]);
-        o.dispatches.push(...g.dispatches);
-      });
-    }
+    const pairs = Number(a['e2e-pairs']), blocks = Number(a['e2e-blocks']), seed = Number(a['pool-seed']);
+    // Rounds in blocks, each with fresh sessions loaded in a random order (src/tune/measure/rounds.ts,
+    // the same timing the tuner's in-model confirmation uses).
+    const [D, T, A] = await timeBlocks(compiled.map((c) => c.artifact.payload as WgslPayload), feed, { rounds: pairs, blocks, seed, alternate: a['e2e-order'] === 'alternate' });
     const show = (k: Clock) => {
       const c = speedupCi(D.clocks[k], T.clocks[k]), aa = speedupCi(D.clocks[k], A.clocks[k]);
-      return `${k} ${f3(median(D.clocks[k]))} → ${f3(median(T.clocks[k]))} ms, speedup ${ci(c)} ${verdict(c)}; control default/default ${ci(aa)}`;
+      return `${k} ${f3(median(D.clocks[k]))} → ${f3(median(T.clocks[k]))} ms, speedup ${ci(c)} ${verdict(c)}; control default/default ${ci(aa)}` +
+        `; 10th percentiles: ${ci(quantileSpeedupCi(D.clocks[k], T.clocks[k]))}, control ${ci(quantileSpeedupCi(D.clocks[k], A.clocks[k]))}`;
     };
-    // Per dispatch inside the model (the same dispatches both ways when the plans have the same shape).
-    const plan = (plain.artifact.payload as WgslPayload).built.plan as { dispatches: { kernel: number }[] };
-    const isTuned = (name: string) => withDb.plan.kernels.some((k) => k.name === name && k.tuned);
+    // Per kernel inside the model: the GPU time of its dispatches (a tuned config may split a kernel
+    // into other dispatches), default → tuned; kernels untuned in both plans are controls.
+    const [pd, pt] = compiled.map((c) => c.artifact.payload as WgslPayload);
     const controls: { lo: number; hi: number }[] = [];
-    const perDispatch = D.dispatches[0].length === T.dispatches[0].length
-      ? D.dispatches[0].map((_, j) => {
-        const name = plain.plan.kernels[plan.dispatches[j].kernel]?.name ?? String(j);
-        const d = D.dispatches.map((r) => r[j]), t = T.dispatches.map((r) => r[j]), c = speedupCi(d, t);
-        if (!isTuned(name)) controls.push(c);
-        return `${name}${isTuned(name) ? '' : ' (untuned: control)'} ${f3(median(d))} → ${f3(median(t))} ms (${ci(c, 2)})`;
-      }).join('; ')
-      : 'different dispatch counts';
+    const perKernel = withDb.plan.kernels.map((k, i) => {
+      const d = kernelTimes(pd, D, new Set([i])), t = kernelTimes(pt, T, new Set([i])), c = speedupCi(d, t);
+      if (!k.tuned) controls.push(c);
+      return `${k.name}${k.tuned ? '' : ' (untuned: control)'} ${f3(median(d))} → ${f3(median(t))} ms (${ci(c, 2)}; 10th percentiles ${ci(quantileSpeedupCi(d, t), 2)})`;
+    }).join('; ');
+    const checks = (tuned.inModel?.verdicts ?? []).map((v) => `${v.kernels.join('+')} ${ci(v.speedup, 2)} ${v.kept ? 'kept' : 'dropped'}${v.fresh ? '' : ' (recorded earlier)'}`).join('; ');
     const aaGpu = speedupCi(D.clocks.gpu, A.clocks.gpu), model = speedupCi(D.clocks.gpu, T.clocks.gpu);
     const controlsOk = [aaGpu, ...controls].every((c) => c.lo <= 1 && c.hi >= 1);
     const which = withDb.plan.kernels.filter((k) => k.tuned).map((k) => k.name).join(', ');
-    const perKernel = tuned.kernels.map((k) => `${k.name} ${f3(k.defaultCost ?? NaN)} → ${f3(k.best ?? NaN)}`).join('; ');
+    const records = tuned.kernels.map((k) => `${k.name} ${f3(k.defaultCost ?? NaN)} → ${f3(k.best ?? NaN)}`).join('; ');
     return {
       kernels: tuned.kernels.length, nTuned: withDb.plan.kernels.filter((k) => k.tuned).length, pairs,
-      text: `${(['gpu', 'wall', 'cpu'] as const).map(show).join('\n  ')}\n  per dispatch (GPU, default → tuned): ${perDispatch}` +
+      text: `${(['gpu', 'wall', 'cpu'] as const).map(show).join('\n  ')}\n  per kernel (GPU, default → tuned): ${perKernel}` +
         `\n  verdict (GPU): tuned ${ci(model)} ${verdict(model)}; controls ${controlsOk ? 'read 1.00 within their CIs: the comparison counts' : 'do NOT include 1.00: the comparison does not count'}` +
-        `\n  tuned: ${which || 'none'}; tuning records (ms, default → best): ${perKernel}`,
+        `\n  tuned: ${which || 'none'}; tuning records (ms, default → best): ${records}` +
+        `\n  in-model confirmation by the tuner (per kernel, default/tuned, 95 % CI; compile applies the kept ones): ${checks || 'no candidates'}`,
     };
   } finally {
     rmSync(dir, { recursive: true, force: true });

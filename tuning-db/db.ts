@@ -25,6 +25,10 @@ export interface TuningRecord {
   readonly createdAt?: number;
   /** Cost re-measured after the search, beside the default's (timed targets); null when not confirmed. */
   readonly confirmed?: number | null;
+  /** Timed targets: speedup default/tuned of this config's dispatches inside a model, median and 95 % CI; null when not checked. */
+  readonly inModel?: number | null;
+  readonly inModelLo?: number | null;
+  readonly inModelHi?: number | null;
 }
 
 export interface WorkloadInfo { readonly workloadKey: string; readonly name: string; readonly tir: string }
@@ -35,6 +39,7 @@ interface Row {
   workload_key: string; target_key: string; config_hash: string; config: string; schedule: string;
   ok: number; cost: number | null; error: string | null; trial: number; features: Buffer | null; created_at: number;
   confirmed: number | null;
+  in_model: number | null; in_model_lo: number | null; in_model_hi: number | null;
 }
 
 function fromRow(r: Row): TuningRecord {
@@ -42,6 +47,7 @@ function fromRow(r: Row): TuningRecord {
   return {
     workloadKey: r.workload_key, targetKey: r.target_key, configHash: r.config_hash, config: r.config,
     schedule: r.schedule, ok: r.ok === 1, cost: r.cost, error: r.error, trial: r.trial, createdAt: r.created_at, confirmed: r.confirmed,
+    inModel: r.in_model, inModelLo: r.in_model_lo, inModelHi: r.in_model_hi,
     features: f ? new Float32Array(f.buffer.slice(f.byteOffset, f.byteOffset + f.byteLength)) : null,
   };
 }
@@ -104,14 +110,15 @@ export class TuningDb {
   /** One measured batch, one transaction. Returns how many rows were new (duplicates are ignored). */
   recordBatch(records: readonly TuningRecord[]): number {
     const ins = this.db.prepare(`INSERT OR IGNORE INTO records
-      (workload_key, target_key, config_hash, config, schedule, ok, cost, error, trial, features, created_at, confirmed)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+      (workload_key, target_key, config_hash, config, schedule, ok, cost, error, trial, features, created_at, confirmed, in_model, in_model_lo, in_model_hi)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
     return this.db.transaction((rs: readonly TuningRecord[]) => {
       let n = 0;
       for (const r of rs) {
         const f = r.features ? Buffer.from(r.features.buffer, r.features.byteOffset, r.features.byteLength) : null;
         n += ins.run(r.workloadKey, r.targetKey, r.configHash, r.config, r.schedule, r.ok ? 1 : 0,
-          r.ok ? r.cost : null, r.error ?? null, r.trial, f, r.createdAt ?? Date.now(), r.confirmed ?? null).changes;
+          r.ok ? r.cost : null, r.error ?? null, r.trial, f, r.createdAt ?? Date.now(), r.confirmed ?? null,
+          r.inModel ?? null, r.inModelLo ?? null, r.inModelHi ?? null).changes;
       }
       return n;
     }).immediate(records);
@@ -121,6 +128,12 @@ export class TuningDb {
   confirm(rows: readonly { workloadKey: string; targetKey: string; configHash: string; cost: number }[]): void {
     const up = this.db.prepare('UPDATE records SET confirmed = ? WHERE workload_key = ? AND target_key = ? AND config_hash = ?');
     this.db.transaction(() => { for (const r of rows) up.run(r.cost, r.workloadKey, r.targetKey, r.configHash); }).immediate();
+  }
+
+  /** Sets the in-model speedup (median, 95 % CI) of records, in one transaction. */
+  confirmInModel(rows: readonly { workloadKey: string; targetKey: string; configHash: string; med: number; lo: number; hi: number }[]): void {
+    const up = this.db.prepare('UPDATE records SET in_model = ?, in_model_lo = ?, in_model_hi = ? WHERE workload_key = ? AND target_key = ? AND config_hash = ?');
+    this.db.transaction(() => { for (const r of rows) up.run(r.med, r.lo, r.hi, r.workloadKey, r.targetKey, r.configHash); }).immediate();
   }
 
   /** Every record of a workload on a target (any other target key misses). */

@@ -45,6 +45,16 @@ export const MIGRATIONS: readonly Migration[] = [
     // search's own best is biased low by noise: it won because it was measured fast once).
     sql: `ALTER TABLE records ADD COLUMN confirmed REAL;`,
   },
+  {
+    version: 4,
+    // A timed target's tuned config checked inside a whole model (src/tune/confirm-model.ts): the
+    // median per-round speedup of its dispatches, default plan / tuned plan, and its 95 % CI.
+    // A kernel faster alone is not always faster in the model (its inputs come from the previous
+    // kernel, other kernels share the caches): compile applies a timed record only when lo > 1.
+    sql: `ALTER TABLE records ADD COLUMN in_model REAL;
+      ALTER TABLE records ADD COLUMN in_model_lo REAL;
+      ALTER TABLE records ADD COLUMN in_model_hi REAL;`,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

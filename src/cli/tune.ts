@@ -75,6 +75,11 @@ export function tuneCommand(p: Command, io: Io): void {
           const speedup = k.best && k.defaultCost ? ` (${(k.defaultCost / k.best).toFixed(2)}× the default)` : '';
           io.out(`${k.name}: ${k.measured} trials, best ${fmt(k.best)} vs default ${fmt(k.defaultCost)}${speedup}`);
         }
+        // Timed targets: the in-model check decides what compile --db applies (src/tune/confirm-model.ts).
+        for (const v of s.inModel?.verdicts ?? []) {
+          const c = v.speedup;
+          io.out(`${v.kernels.join(', ')}: inside the model ${c.med.toFixed(3)}× [${c.lo.toFixed(3)}..${c.hi.toFixed(3)}] (95 % CI${v.fresh ? '' : ', recorded earlier'}): ${v.kept ? 'applied by compile --db' : 'not applied (the CI does not lie above 1)'}`);
+        }
         io.out(`${s.stopped ? 'stopped' : 'done'}: ${s.kernels.length} kernels tuned on ${o.target} (${s.how}) → ${o.db}`);
       } finally {
         bar.stop();

@@ -1,7 +1,8 @@
 // What `tscc compile --db FILE` applies: per kernel, the best record of this workload on this exact
 // target fingerprint, but only when it is at least as fast as the default schedule (trial 0)
-// measured in the same database — a tuned kernel is never slower than an untuned one.
-import { type TuningDb, TuningDb as TuningDbClass } from '../../tuning-db/index.ts';
+// measured in the same database — a tuned kernel is never slower than an untuned one. On a timed
+// target (WGSL) the record must also have been confirmed faster inside a model (confirm-model.ts).
+import { type TuningDb, TuningDb as TuningDbClass, type TuningRecord } from '../../tuning-db/index.ts';
 import { FileError } from '../util/errors.ts';
 import type { PrimFunc } from '../ir/tensor/func.ts';
 import { type Step, parseSchedule } from '../schedule/step.ts';
@@ -26,7 +27,15 @@ export async function tuningFingerprint(target: Target): Promise<string> {
   return `${target.fingerprint()}|${p.kind}|${p.description}|${JSON.stringify(p.limits)}`;
 }
 
-export function tunedSchedule(db: TuningDb, fingerprint: string, func: PrimFunc): TunedChoice | undefined {
+/**
+ * Targets whose records are wall/GPU timings (WGSL): their best record is applied only once it was
+ * confirmed faster inside a whole model (confirm-model.ts: the CI of its in-model speedup above 1);
+ * simulated cycles (NPU, PIM) are exact and need no such check.
+ */
+export const timedFingerprint = (fingerprint: string): boolean => fingerprint.startsWith('wgsl:');
+
+/** The best record of a kernel and the choice it stands for, before the in-model check (what confirm-model.ts checks). */
+export function tunedCandidate(db: TuningDb, fingerprint: string, func: PrimFunc): { choice: TunedChoice; record: TuningRecord } | undefined {
   const wk = workloadKey(func), tk = targetKey(fingerprint);
   const best = db.best(wk, tk);
   if (!best || best.cost === null) return undefined;
@@ -36,8 +45,16 @@ export function tunedSchedule(db: TuningDb, fingerprint: string, func: PrimFunc)
   // Re-measured side by side after the search (timed targets): the confirmation decides.
   if (best.confirmed != null && dflt.confirmed != null && best.confirmed > dflt.confirmed) return undefined;
   const json = JSON.parse(best.schedule) as unknown;
-  if (!Array.isArray(json)) return { schedule: [], config: json, cost: best.cost, defaultCost: dflt.cost };
-  return { schedule: parseSchedule(best.schedule), cost: best.cost, defaultCost: dflt.cost };
+  const choice = Array.isArray(json) ? { schedule: parseSchedule(best.schedule), cost: best.cost, defaultCost: dflt.cost }
+    : { schedule: [], config: json, cost: best.cost, defaultCost: dflt.cost };
+  return { choice, record: best };
+}
+
+export function tunedSchedule(db: TuningDb, fingerprint: string, func: PrimFunc): TunedChoice | undefined {
+  const c = tunedCandidate(db, fingerprint, func);
+  if (!c) return undefined;
+  if (timedFingerprint(fingerprint) && !(c.record.inModelLo != null && c.record.inModelLo > 1)) return undefined;
+  return c.choice;
 }
 
 export interface TuningLookup {

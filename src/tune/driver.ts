@@ -16,6 +16,7 @@ import { npuTask } from './npu/task.ts';
 import { wgslTask } from './wgsl/task.ts';
 import { pimModelTasks } from './pim/task.ts';
 import { loadConfig } from '../../targets/npu/config.ts';
+import { type InModelResult, confirmInModel } from './confirm-model.ts';
 import type { PrimFunc } from '../ir/tensor/func.ts';
 import type { Target } from '../../targets/target.ts';
 
@@ -31,11 +32,17 @@ export interface TuneOptions {
   readonly signal?: AbortSignal;
   readonly onEvent?: (e: TuneEvent) => void;
   readonly onMeasure?: (hashes: readonly string[]) => void;
+  /** Timed targets (WGSL): rounds of whole-model runs for the in-model confirmation (default 200; 0 skips it). */
+  readonly inModelRounds?: number;
 }
 
 export interface KernelSummary { readonly name: string; readonly workloadKey: string; readonly best: number | null; readonly defaultCost: number | null; readonly measured: number }
 
-export interface TuneSummary { readonly kernels: KernelSummary[]; readonly stopped: boolean; readonly how: string }
+export interface TuneSummary {
+  readonly kernels: KernelSummary[]; readonly stopped: boolean; readonly how: string;
+  /** Timed targets: which tuned configs were confirmed faster inside the model (compile applies only those). */
+  readonly inModel?: InModelResult;
+}
 
 export function makeCostModel(kind: 'xgboost' | 'random' = 'xgboost', seed = 1): CostModel {
   return kind === 'random' ? new RandomModel(seed) : new XgbModel();
@@ -78,6 +85,7 @@ export async function tuneModel(model: Model, o: TuneOptions): Promise<TuneSumma
   const db = TuningDb.open(o.db);
   const deadline = o.budgetMs !== undefined ? Date.now() + o.budgetMs : undefined;
   const out: KernelSummary[] = [];
+  let inModel: InModelResult | undefined;
   try {
     for (const k of kernels) {
       if (o.signal?.aborted || (deadline !== undefined && Date.now() >= deadline)) break;
@@ -91,9 +99,15 @@ export async function tuneModel(model: Model, o: TuneOptions): Promise<TuneSumma
       });
       if (done) out.push({ name: k.name, workloadKey: k.workloadKey, best: done.best, defaultCost: done.defaultCost, measured: done.measured });
     }
+    // Timed targets: each kernel's tuned config is kept only if it is faster inside the model too.
+    // It runs after a budget stop as well (it takes seconds), so a budgeted run leaves usable records.
+    if (r.tune.name === 'wgsl' && !o.signal?.aborted && (o.inModelRounds ?? 200) > 0) {
+      r.measurer?.dispose?.(); // the default program kept loaded for paired timing is not needed now
+      inModel = await confirmInModel(model, o.target, r.tune.fingerprint, db, { rounds: o.inModelRounds ?? 200, seed: o.seed });
+    }
   } finally {
     db.close();
     r.measurer?.dispose?.();
   }
-  return { kernels: out, stopped: o.signal?.aborted === true, how: r.how };
+  return { kernels: out, stopped: o.signal?.aborted === true, how: r.how, ...(inModel ? { inModel } : {}) };
 }

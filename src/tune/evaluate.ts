@@ -13,6 +13,7 @@ import { Rng } from './rng.ts';
 import { randomValid } from './search.ts';
 import type { TuneTask } from './task.ts';
 import { tuneTask } from './tuner.ts';
+import { median } from '../util/stats.ts';
 
 export interface PoolEntry { readonly c: Config; readonly cost: number; readonly f: Float32Array }
 
@@ -109,4 +110,28 @@ export async function heldOutPairwise(pool: RandomPool, objective: XgbObjective,
   await model.fit(packFeatures(tr), Float64Array.from(tr, (p) => trBest / p.cost), FEATURE_LENGTH);
   const pred = model.predict(packFeatures(te), FEATURE_LENGTH), truth = te.map((p) => p.cost);
   return { acc: pairwiseAccuracy(pred, truth), aware: pairwiseAccuracy(pred, truth, minRatio), model };
+}
+
+/**
+ * The pool with each config's cost replaced by the median of its first cost and `extra` fresh
+ * measurements through `raw` (the task without memoization). Measured round-robin — every config
+ * once, then every config again — so a change of the machine's load touches all configs alike.
+ * Why: on a timed target one measurement's noise (CV ~10 % paired) is as large as the difference
+ * between most pairs of a pool, so the held-out labels themselves mis-order pairs; this measures
+ * how much of the pairwise error is the labels' and how much the model's.
+ */
+export async function remeasuredPool(pool: RandomPool, raw: TuneTask, extra: number): Promise<RandomPool> {
+  const costs = pool.entries.map((e) => [e.cost]);
+  for (let k = 0; k < extra; k++) {
+    for (const [i, e] of pool.entries.entries()) {
+      const r = raw.check(e.c);
+      if (!r.ok) continue;
+      const [m] = await raw.measure([r]);
+      if (m.ok) costs[i].push(m.cost);
+    }
+  }
+  const entries = pool.entries.map((e, i) => ({ ...e, cost: median(costs[i]) }));
+  const best = Math.min(...entries.map((p) => p.cost));
+  const k = entries.filter((p) => p.cost <= best / 0.95).length;
+  return { entries, best, goal: best / 0.95, randomTrials: (entries.length + 1) / (k + 1) };
 }

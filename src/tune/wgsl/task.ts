@@ -17,7 +17,7 @@ import type { Rng } from '../rng.ts';
 import type { Candidate, Check, TuneTask } from '../task.ts';
 import { stageInfo, wgslFeatures } from './features.ts';
 
-const KNOBS = ['st', 'wg', 'pa', 'ta', 'tb', 'u', 'sp', 'h'] as const;
+const KNOBS = ['st', 'wg', 'pa', 'ta', 'tb', 'u', 'sp', 'h', 'bc', 'ln', 'ku'] as const;
 const DEFAULT_HASH = configHash(DEFAULT_CONFIG);
 
 /** The knobs of a config: which stage differs from the default (−1: none) and how. */
@@ -26,19 +26,26 @@ function describe(cfg: WgslConfig, dflt: WgslConfig, pairs: Map<string, number>)
   const s: StageConfig = cfg.stages[Math.max(0, st)];
   const pair = s.tile ? `${st}|${s.tile.a}|${s.tile.b}` : '';
   if (pair && !pairs.has(pair)) pairs.set(pair, pairs.size);
+  // The session-4 knobs of the extended space (subgroup sharing, lane loop, partial unrolling of a
+  // reduction loop) appear only when set, so the configs of the basic space keep their hashes.
+  const lane = s.lane ? `${st}|${s.lane}` : '', ku = s.kunroll ? `${st}|${s.kunroll.loop}|${s.kunroll.factor}` : '';
+  if (lane && !pairs.has(lane)) pairs.set(lane, pairs.size);
+  if (ku && !pairs.has(ku)) pairs.set(ku, pairs.size);
   return {
     st, wg: s.wg, pa: pair ? pairs.get(pair)! : -1, ta: s.tile?.ta ?? 1, tb: s.tile?.tb ?? 1,
     u: s.unroll?.length ?? 0, sp: s.split ? 1 : 0, h: s.hoist ? 1 : 0,
+    ...(s.bcast ? { bc: 1 } : {}), ...(lane ? { ln: pairs.get(lane)! } : {}), ...(ku ? { ku: pairs.get(ku)! } : {}),
   };
 }
 
-export function wgslTask(func: PrimFunc, name: string, profile: DeviceProfile, measurer: Measurer): TuneTask {
+/** `extended`: the code generator's session-4 knobs too (`wgslSpace(…, { extended: true })`; default true). */
+export function wgslTask(func: PrimFunc, name: string, profile: DeviceProfile, measurer: Measurer, opts: { readonly extended?: boolean } = {}): TuneTask {
   const f = applySchedule(func, []); // what compile hands the target (unique loop names)
   const dflt = defaultConfig(f, profile);
   const infos = splitStages(f).stages.map(stageInfo);
   const pairs = new Map<string, number>();
   // Index 0 is the default (trial 0): the search draws from the others.
-  const listed = wgslSpace(f, undefined, profile);
+  const listed = wgslSpace(f, undefined, profile, { extended: opts.extended ?? true });
   const cands = listed.slice(1).map((cfg) => ({ cfg, knobs: describe(cfg, dflt, pairs) }));
   const byHash = new Map(cands.map((c, i) => [configHash(c.knobs), i]));
   const memo = new Map<number, Check>();

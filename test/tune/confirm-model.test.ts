@@ -1,0 +1,116 @@
+// In-model confirmation of WGSL tuning records (src/tune/confirm-model.ts): a record is timed inside
+// the whole model against the default plan, its verdict is stored, compile --db applies it only when
+// the CI of its in-model speedup lies above 1, and a resumed tune does not check it again.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { TuningDb, exportJsonl, importJsonl } from '../../tuning-db/index.ts';
+import { loadOnnxBytes } from '../../src/frontend/onnx/import.ts';
+import { compileModel } from '../../src/driver/compile.ts';
+import { runOrt } from '../../src/driver/ort.ts';
+import { compareTensors } from '../../src/runtime/compare.ts';
+import { randomTensor } from '../../src/runtime/random.ts';
+import { OnnxBuilder } from '../../models/builder.ts';
+import { type Config, DEFAULT_CONFIG, configHash, configJson, targetFingerprint, targetKey, workloadKey } from '../../src/tune/keys.ts';
+import { resolveTuneTarget } from '../../src/tune/targets.ts';
+import { modelKernels, tuneModel } from '../../src/tune/driver.ts';
+import { confirmInModel } from '../../src/tune/confirm-model.ts';
+import { tunedCandidate } from '../../src/tune/apply.ts';
+import { applySchedule } from '../../src/schedule/apply.ts';
+import { wgslSpace } from '../../targets/wgsl/config.ts';
+import { randomInputs } from '../helpers/check.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'tscc-tune-inmodel-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** MatMul+Relu (one fused kernel) → MatMul: two kernels, the second the comparison's control. */
+function model(): Uint8Array {
+  const b = new OnnxBuilder({ opset: 17 });
+  const x = b.input('x', 'f32', [64, 96]);
+  const h = b.op('Relu', [b.op('MatMul', [x, b.initializer(randomTensor('f32', [96, 80], 1))])]);
+  b.output(b.op('MatMul', [h, b.initializer(randomTensor('f32', [80, 32], 2))]));
+  return b.toBytes();
+}
+
+describe('in-model confirmation (WGSL)', () => {
+  it('times a record inside the model, stores the verdict, and compile --db applies only records whose CI lies above 1', async () => {
+    const bytes = model(), path = join(dir, 'm.db');
+    const r = await resolveTuneTarget('wgsl');
+    const [k0, k1] = modelKernels(loadOnnxBytes(bytes), r.target);
+    const tk = targetKey(r.tune.fingerprint);
+    // The first kernel's slowest-looking config (a 32-invocation workgroup, no register tile, no
+    // hoisting: ~12× the default 8×8-tiled one as a single MatMul) recorded as if the search found it
+    // fastest, confirmed alone; the default of both kernels recorded too.
+    const space = wgslSpace(applySchedule(k0.func, []), undefined, r.profile!);
+    const slow = space.find((c) => c.stages.every((s) => !s.tile && !s.hoist && !s.split))!;
+    expect(slow).toBeDefined();
+    const w0 = workloadKey(k0.func), w1 = workloadKey(k1.func);
+    // Trial 0 is the default (DEFAULT_CONFIG; compile passes no config for it).
+    const rec = (wk: string, trial: number, config: Config, schedule: unknown, cost: number) => ({
+      workloadKey: wk, targetKey: tk, configHash: configHash(config), config: configJson(config),
+      schedule: JSON.stringify(schedule), ok: true, cost, trial, confirmed: cost,
+    });
+    const db = TuningDb.open(path);
+    db.addTarget(tk, targetFingerprint(r.tune.fingerprint));
+    db.recordBatch([rec(w0, 0, DEFAULT_CONFIG, {}, 1), rec(w0, 1, { slow: 1 }, slow, 0.5), rec(w1, 0, DEFAULT_CONFIG, {}, 1)]);
+    db.close();
+    // Confirmed alone but not yet in a model: compile does not apply it.
+    expect((await compileModel(loadOnnxBytes(bytes), { target: 'wgsl', db: path })).plan.kernels.some((k) => k.tuned)).toBe(false);
+
+    const h = TuningDb.open(path);
+    const res = await confirmInModel(loadOnnxBytes(bytes), 'wgsl', r.tune.fingerprint, h, { rounds: 24, blocks: 2 });
+    expect(res.verdicts.length).toBe(1);
+    const v = res.verdicts[0];
+    expect(v.fresh).toBe(true);
+    expect(v.kernels).toEqual([k0.name]);
+    // Much slower inside the model too: the whole CI below 1, so it is not kept.
+    expect(v.speedup.hi, JSON.stringify(v.speedup)).toBeLessThan(1);
+    expect(v.speedup.lo).toBeLessThanOrEqual(v.speedup.med);
+    expect(v.kept).toBe(false);
+    expect(res.model!.hi).toBeLessThan(1);
+    const stored = h.lookup(w0, tk).find((x) => x.trial === 1)!;
+    expect(stored.inModel).toBeCloseTo(v.speedup.med, 9);
+    expect(stored.inModelLo).toBeCloseTo(v.speedup.lo, 9);
+    // A second check finds the verdict recorded: nothing is timed again.
+    const again = await confirmInModel(loadOnnxBytes(bytes), 'wgsl', r.tune.fingerprint, h, { rounds: 24, blocks: 2 });
+    expect(again.verdicts.map((x) => x.fresh)).toEqual([false]);
+    expect(again.model).toBeUndefined();
+    h.close();
+    expect((await compileModel(loadOnnxBytes(bytes), { target: 'wgsl', db: path })).plan.kernels.some((k) => k.tuned)).toBe(false);
+
+    // A verdict whose CI lies above 1 is applied, and the tuned model still computes the model.
+    const h2 = TuningDb.open(path);
+    h2.confirmInModel([{ workloadKey: w0, targetKey: tk, configHash: stored.configHash, med: 1.1, lo: 1.02, hi: 1.2 }]);
+    h2.close();
+    // The verdict travels with the record through db export / import.
+    const h3 = TuningDb.open(path, { readonly: true }), copy = TuningDb.open(':memory:');
+    importJsonl(copy, exportJsonl(h3));
+    expect(copy.lookup(w0, tk).find((x) => x.trial === 1)?.inModelLo).toBe(1.02);
+    h3.close(); copy.close();
+    const c = await compileModel(loadOnnxBytes(bytes), { target: 'wgsl', db: path });
+    expect(c.plan.kernels.map((k) => k.tuned)).toEqual([true, false]);
+    const inputs = randomInputs(bytes);
+    const got = await c.target.run!(c.artifact, inputs), ref = await runOrt(bytes, inputs);
+    for (const [n, t] of Object.entries(ref)) expect(compareTensors(n, got.outputs[n], t, 1e-4).ok).toBe(true);
+  }, 90_000);
+
+  it('a resumed tscc tune re-measures nothing and does not redo the in-model check', async () => {
+    const bytes = model(), path = join(dir, 'resume.db');
+    const measured: string[] = [];
+    const first = await tuneModel(loadOnnxBytes(bytes), { target: 'wgsl', db: path, trials: 2, batch: 1, inModelRounds: 16 });
+    expect(first.kernels.length).toBe(2);
+    // Every candidate the first run left (best ≠ default, confirmed faster alone) has a verdict now.
+    const r = await resolveTuneTarget('wgsl');
+    const db = TuningDb.open(path, { readonly: true });
+    const cands = modelKernels(loadOnnxBytes(bytes), r.target).flatMap((k) => tunedCandidate(db, r.tune.fingerprint, k.func) ?? []);
+    db.close();
+    for (const c of cands) expect(c.record.inModelLo, JSON.stringify(c.record.config)).not.toBeNull();
+    expect(first.inModel?.verdicts.length ?? 0).toBe(cands.length);
+    expect(first.inModel?.verdicts.length ?? 0).toBe(first.inModel?.verdicts.filter((v) => v.fresh).length ?? 0);
+    const second = await tuneModel(loadOnnxBytes(bytes), { target: 'wgsl', db: path, trials: 2, batch: 1, inModelRounds: 16, onMeasure: (hs) => measured.push(...hs) });
+    expect(measured).toEqual([]);
+    expect((second.inModel?.verdicts ?? []).every((v) => !v.fresh)).toBe(true);
+    expect(second.inModel?.model).toBeUndefined();
+  }, 120_000);
+});
