@@ -82,7 +82,7 @@ for (const c of CASES) {
   const inputName = model.graph.inputs[0].name;
   const g = optimizeGraph(model.graph, { target: await loadTarget(NPU) });
   const toMaps = (ts: Tensor[]): TensorMap[] => ts.map((t) => ({ [inputName]: t }));
-  // The driver's path: interleaved split, ranges (percentile / min-max / MSE, best for uniform int8)
+  // The driver's path: seeded-shuffle split, ranges (percentile / min-max / MSE, best for uniform int8)
   // from nCal samples, plans judged and the margin measured on the other nVerify.
   const draw = toMaps(c.calib(c.nCal + c.nVerify, 1));
   const held = toMaps(c.calib(EVAL || c.nEval, 777)); // disjoint seed: not calibration data

@@ -124,7 +124,7 @@ export async function quantizeFused(graph: Graph, opts: QuantizeOptions, hooks: 
   const report: Record<string, unknown> = {
     mode, calibration: {
       source: set.source, ...(set.dir ? { dir: set.dir } : {}), samples: set.samples.length, method: calib.method,
-      ...(prep ? { split: prep.split ? { ...prep.split, rule: 'interleaved' } : null } : {}),
+      ...(prep ? { split: prep.split ? { ...prep.split, rule: 'seeded shuffle' } : null } : {}),
       ...(picked ? { methodChoice: { asked: 'auto', uniformInt8Sqnr: picked.sqnr } } : {}),
       ...(set.warning ? { warning: set.warning } : {}),
       ...(opts.smooth ? { smoothedSites: smoothed } : {}),

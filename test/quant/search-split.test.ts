@@ -67,7 +67,7 @@ describe('quantizeFused auto: report fields', () => {
     const r = await quantizeFused(g, { precision: 'auto', calibSamples: 8, accuracy: 'sqnr>=35' });
     expect(r.warning).toMatch(/GENERATED/);
     const cal = r.report.calibration as { samples: number; split: unknown; warning: string };
-    expect(cal).toMatchObject({ samples: 8, split: { ranges: 4, verify: 4, rule: 'interleaved' } });
+    expect(cal).toMatchObject({ samples: 8, split: { ranges: 4, verify: 4, rule: 'seeded shuffle' } });
     expect(cal.warning).toMatch(/GENERATED/);
     const margin = r.report.margin as { db: number; source: string; why: string };
     expect(margin.source).toBe('bootstrap');
