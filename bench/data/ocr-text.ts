@@ -55,6 +55,8 @@ const WORDS = ('invoice total amount date name address phone email order number 
 
 const pick = <T>(xs: readonly T[], next: () => number): T => xs[Math.floor(next() * xs.length)];
 const gray = (v: number) => Math.max(0, Math.min(255, Math.round(v)));
+/** A colour near gray level `base`: each channel ± spread/2, drawn r, g, b from `next`. */
+const rgb = (base: number, spread: number, next: () => number) => `rgb(${gray(base + (next() - 0.5) * spread)},${gray(base + (next() - 0.5) * spread)},${gray(base + (next() - 0.5) * spread)})`;
 const phrase = (words: number, next: () => number) => Array.from({ length: words }, () => pick(WORDS, next)).join(' ');
 
 /** [1, 3, 48, 192] direction-classifier inputs; crop i is upside down when i is odd. */
@@ -67,10 +69,9 @@ export function clsCrops(count: number, seed: number): Tensor[] {
     const tw = Math.ceil(probe.measureText(text).width) + 8, th = 43;
     const line = canvas.createCanvas(tw, th), x = line.getContext('2d');
     const darkOnLight = next() < 0.8, bg = darkOnLight ? 200 + next() * 55 : 20 + next() * 60, fg = darkOnLight ? next() * 80 : 200 + next() * 55;
-    const rgb = (base: number, spread: number) => `rgb(${gray(base + (next() - 0.5) * spread)},${gray(base + (next() - 0.5) * spread)},${gray(base + (next() - 0.5) * spread)})`;
-    x.fillStyle = rgb(bg, 30);
+    x.fillStyle = rgb(bg, 30, next);
     x.fillRect(0, 0, tw, th);
-    x.fillStyle = rgb(fg, 40);
+    x.fillStyle = rgb(fg, 40, next);
     x.font = font;
     x.fillText(text, 4 + (next() - 0.5) * 4, 33.6 + (next() - 0.5) * 3);
     const w = Math.min(192, Math.ceil((48 * tw) / th));
@@ -98,7 +99,7 @@ export function detPages(count: number, side: number, seed: number, opts: DetPag
   return Array.from({ length: count }, () => {
     const page = canvas.createCanvas(side, side), x = page.getContext('2d');
     const bg = 180 + next() * 75;
-    x.fillStyle = `rgb(${gray(bg + (next() - 0.5) * 40)},${gray(bg + (next() - 0.5) * 40)},${gray(bg + (next() - 0.5) * 40)})`;
+    x.fillStyle = rgb(bg, 40, next);
     x.fillRect(0, 0, side, side);
     const g = opts.glyph, k = g ? Math.max(1, side / 12 / g[0]) : 1; // k: text density kept at fixed glyph size
     const lines = Math.floor((2 + Math.floor(next() * 4)) * k);

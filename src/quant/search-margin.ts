@@ -36,7 +36,11 @@ function bootstrapSqnr(p: readonly { signal: number; noise: number }[], rounds: 
   return vals;
 }
 
-/** Bootstrap standard deviation (dB) of the aggregate SQNR over the samples (printed as the spread). */
+/**
+ * Bootstrap standard deviation (dB) of the aggregate SQNR over the samples: the symmetric spread the
+ * margin used before session 4, kept to show (test/quant/search-margin.test.ts) why the lower-tail
+ * drop replaced it.
+ */
 export function sqnrBootstrapStd(p: readonly { signal: number; noise: number }[], rounds = 500, seed = 1): number {
   if (p.length < 2) return Infinity;
   const vals = bootstrapSqnr(p, rounds, seed);

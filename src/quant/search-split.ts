@@ -11,7 +11,7 @@ import type { TensorMap } from '../runtime/interpreter.ts';
 import { calibrate, type Calibration, mseRanges } from '../../passes/quantize/calibrate.ts';
 import type { ObserverKind } from './observers.ts';
 import { marginFromSplit } from './search-margin.ts';
-import { rng } from '../runtime/random.ts';
+import { rng, shuffle } from '../runtime/random.ts';
 import { Analyzer, pickRanges } from './sensitivity.ts';
 
 /** Fewer samples than this: no split (every sample sets ranges and judges plans), fixed margin. */
@@ -28,8 +28,7 @@ export const FIXED_MARGIN_DB = 2;
  */
 export function splitSamples<T>(samples: readonly T[], nVerify: number, seed = 1): { ranges: T[]; verify: T[] } {
   const n = samples.length, v = Math.max(0, Math.min(n, Math.floor(nVerify)));
-  const order = samples.map((_, i) => i), next = rng(seed);
-  for (let i = n - 1; i > 0; i--) { const k = Math.floor(next() * (i + 1)); [order[i], order[k]] = [order[k], order[i]]; }
+  const order = shuffle(samples.map((_, i) => i), rng(seed));
   const inVerify = new Set(order.slice(0, v));
   const ranges: T[] = [], verify: T[] = [];
   samples.forEach((s, i) => (inVerify.has(i) ? verify : ranges).push(s));

@@ -15,6 +15,12 @@ export function rng(seed: number): () => number {
 }
 
 /** Floats uniform in [lo, hi); integers uniform in [lo, hi) truncated; bools half true. */
+/** Shuffles `a` in place (Fisher–Yates from the end, k = ⌊next()·(j+1)⌋) and returns it. */
+export function shuffle<T>(a: T[], next: () => number): T[] {
+  for (let j = a.length - 1; j > 0; j--) { const k = Math.floor(next() * (j + 1)); [a[j], a[k]] = [a[k], a[j]]; }
+  return a;
+}
+
 export function randomTensor(dtype: DType, shape: readonly number[], seed: number, lo = -1, hi = 1): Tensor {
   const r = rng(seed);
   const n = sizeOf(shape);

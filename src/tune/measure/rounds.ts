@@ -8,7 +8,7 @@
 import type { WgslPayload } from '../../../targets/wgsl/index.ts';
 import { nodeGpu } from '../../../targets/wgsl/node.ts';
 import { type Session, createSession } from '../../../targets/wgsl/runtime.js';
-import { randomTensor } from '../../runtime/random.ts';
+import { randomTensor, shuffle } from '../../runtime/random.ts';
 import type { DType } from '../../ir/graph/dtype.ts';
 import { median } from '../../util/stats.ts';
 import { Rng } from '../rng.ts';
@@ -61,7 +61,7 @@ export async function timeRounds(sessions: readonly Session[], feed: Record<stri
   const rng = new Rng(seed), order = sessions.map((_, i) => i);
   for (let r = 0; r < rounds + 4; r++) {
     if (alternate) order.reverse();
-    else for (let j = order.length - 1; j > 0; j--) { const k = rng.int(j + 1); [order[j], order[k]] = [order[k], order[j]]; }
+    else shuffle(order, () => rng.next());
     for (const i of order) {
       const c0 = cpuMs(), w0 = performance.now();
       await sessions[i].run(feed, { timing: true });
@@ -109,8 +109,7 @@ export async function timeBlocks(payloads: readonly WgslPayload[], feed: Record<
   const rounds = o.rounds ?? 100, blocks = Math.max(1, o.blocks ?? 5), seed = o.seed ?? 42, rng = new Rng(seed);
   const out = payloads.map(empty);
   for (let b = 0; b < blocks; b++) {
-    const sessions: Session[] = [], order = payloads.map((_, i) => i);
-    for (let j = order.length - 1; j > 0; j--) { const k = rng.int(j + 1); [order[j], order[k]] = [order[k], order[j]]; }
+    const sessions: Session[] = [], order = shuffle(payloads.map((_, i) => i), () => rng.next());
     try {
       for (const i of order) sessions[i] = await loadSession(payloads[i]);
       const got = await timeRounds(sessions, feed, Math.ceil(rounds / blocks), seed + b, o.alternate);
