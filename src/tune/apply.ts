@@ -50,10 +50,13 @@ export function tunedCandidate(db: TuningDb, fingerprint: string, func: PrimFunc
   return { choice, record: best };
 }
 
+/** The in-model rule (confirm-model.ts): a timed record is applied only when its speedup's 95 % CI inside the model lies above 1. */
+export const inModelKept = (lo: number | null | undefined): boolean => lo != null && lo > 1;
+
 export function tunedSchedule(db: TuningDb, fingerprint: string, func: PrimFunc): TunedChoice | undefined {
   const c = tunedCandidate(db, fingerprint, func);
   if (!c) return undefined;
-  if (timedFingerprint(fingerprint) && !(c.record.inModelLo != null && c.record.inModelLo > 1)) return undefined;
+  if (timedFingerprint(fingerprint) && !inModelKept(c.record.inModelLo)) return undefined;
   return c.choice;
 }
 

@@ -15,7 +15,7 @@ import { compileModel } from '../driver/compile.ts';
 import { lowerGraph } from '../lower/lower.ts';
 import type { KernelPlan } from '../../targets/target.ts';
 import type { WgslPayload } from '../../targets/wgsl/index.ts';
-import { tunedCandidate } from './apply.ts';
+import { inModelKept, tunedCandidate } from './apply.ts';
 import { workloadKey } from './keys.ts';
 import { type BlockOptions, type Ci, kernelTimes, planInputs, speedupCi, timeBlocks } from './measure/rounds.ts';
 
@@ -40,7 +40,7 @@ export interface InModelResult {
 
 const verdictOf = (r: TuningRecord, kernels: string[]): InModelVerdict => {
   const speedup = { med: r.inModel!, lo: r.inModelLo!, hi: r.inModelHi! };
-  return { kernels, workloadKey: r.workloadKey, configHash: r.configHash, speedup, kept: speedup.lo > 1, fresh: false };
+  return { kernels, workloadKey: r.workloadKey, configHash: r.configHash, speedup, kept: inModelKept(speedup.lo), fresh: false };
 };
 
 /**
@@ -75,7 +75,7 @@ export async function confirmInModel(model: Model, spec: string, fingerprint: st
   const [D, T] = await timeBlocks([pd, pt], planInputs(pd), o);
   const fresh = todo.map((c): InModelVerdict => {
     const speedup = speedupCi(kernelTimes(pd, D, c.at), kernelTimes(pt, T, c.at));
-    return { kernels: names(c.at), workloadKey: c.record.workloadKey, configHash: c.record.configHash, speedup, kept: speedup.lo > 1, fresh: true };
+    return { kernels: names(c.at), workloadKey: c.record.workloadKey, configHash: c.record.configHash, speedup, kept: inModelKept(speedup.lo), fresh: true };
   });
   db.confirmInModel(todo.map((c, i) => ({ workloadKey: c.record.workloadKey, targetKey: c.record.targetKey, configHash: c.record.configHash, ...fresh[i].speedup })));
   return { verdicts: [...done, ...fresh], model: speedupCi(D.clocks.gpu, T.clocks.gpu) };
