@@ -11,7 +11,7 @@ import { VERSION } from '../version.ts';
 
 /** Bump when the knobs, their steps or the feature vector change: old records then miss. */
 export const SEARCH_SPACE_VERSION = 1;
-export const FEATURE_VERSION = 1;
+export const FEATURE_VERSION = 2; // 2: WGSL lane-loop features (session 5)
 
 const sha = (s: string): string => createHash('sha256').update(s).digest('hex').slice(0, 32);
 

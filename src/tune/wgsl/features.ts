@@ -98,14 +98,24 @@ export function wgslFeatures(infos: readonly StageInfo[], stages: readonly Stage
 }
 
 // Session-4 knobs of targets/wgsl/config.ts (lane loop, subgroup sharing, partial unrolling of a
-// reduction loop), appended after the slots above so that those keep their positions.
-const LANE_SLOTS = 4;
+// reduction loop), appended after the slots above so that those keep their positions. Which loop is
+// the lane loop is told by its invocations (extent over tile factor) and by how far apart neighbouring lanes' outputs lie (the
+// store stride along it, times its tile factor: 1 = coalesced) — not by its name, so two configs
+// that differ only in the lane loop do not share features (session 5: they did for a conv whose two
+// tiled loops were both not innermost).
+const LANE_SLOTS = 7;
 
 function laneFeatures(info: StageInfo, c: StageConfig, out: Float32Array, at: number): void {
   const inner = [...info.stage.parallel].reverse().find((l) => ext(l) > 1);
   const lane = info.stage.parallel.find((l) => l.loopVar.name === c.lane) ?? inner;
   // Loads whose address is the same on every lane (not indexed by the lane loop): what sharing saves.
   const uniform = lane ? info.loads.filter((x) => !x.vars.has(lane.loopVar)).length : 0;
-  [c.bcast ? 1 : 0, lane !== inner ? 1 : 0, lg(c.kunroll?.factor ?? 1), (c.bcast ? uniform : 0) / Math.max(1, info.loads.length)]
-    .forEach((v, i) => { out[at + i] = v; });
+  const tileOn = (l: For) => (c.tile?.a === l.loopVar.name ? c.tile.ta : c.tile?.b === l.loopVar.name ? c.tile.tb : 1);
+  const laneStride = lane ? Math.min(...info.stores.map((x) => Math.abs(strides(x.indices, x.shape, [lane])[0]) * tileOn(lane)), Infinity) : 0;
+  let kuExtent = 1;
+  if (c.kunroll) forEachStmt(info.stage.inner, (s) => { if (s.kind === 'for' && s.loopVar.name === c.kunroll!.loop) kuExtent = ext(s); });
+  [
+    c.bcast ? 1 : 0, lane !== inner ? 1 : 0, lg(c.kunroll?.factor ?? 1), (c.bcast ? uniform : 0) / Math.max(1, info.loads.length),
+    lane ? lg(Math.ceil(ext(lane) / tileOn(lane))) : 0, Number.isFinite(laneStride) ? lg(laneStride) : -1, c.kunroll ? lg(kuExtent) : 0,
+  ].forEach((v, i) => { out[at + i] = v; });
 }
