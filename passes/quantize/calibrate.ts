@@ -6,6 +6,7 @@ import type { Tensor } from '../../src/ir/graph/tensor.ts';
 import { activationParams, type Range } from '../../src/quant/activations.ts';
 import { dequantizeInt, quantizeInt } from '../../src/quant/affine.ts';
 import { createObserver, type Observer, type ObserverKind } from '../../src/quant/observers.ts';
+import type { Precision } from '../../src/quant/precision.ts';
 import { runGraph, type TensorMap } from '../../src/runtime/interpreter.ts';
 
 /**
@@ -27,6 +28,9 @@ export interface Calibration {
   /** int8 weights chosen by output-aware rounding (`withInt8Rounding`, weight-rounding.ts), passed on as
    *  QuantPlan.int8Weights by the Analyzer. Absent: round to nearest (the default flow). */
   readonly int8Weights?: ReadonlyMap<string, Tensor>;
+  /** Error-compensating rounding on any weight grid (`withWeightRounding`, weight-fit-graph.ts), passed on
+   *  as QuantPlan.fitted by the Analyzer. Absent: round to nearest. */
+  readonly fitted?: ReadonlyMap<Precision, ReadonlyMap<string, Tensor>>;
 }
 
 export function calibrate(g: Graph, samples: readonly TensorMap[], method: ObserverKind = 'percentile', keep = true): Calibration {

@@ -30,6 +30,13 @@ export interface QuantPlan {
    */
   readonly int8Weights?: ReadonlyMap<string, Tensor>;
   /**
+   * Error-compensating rounding for any weight grid (weight-fit-graph.ts `fitWeights`): per precision,
+   * by constant name, the values a group of that precision encodes instead of the constant — its
+   * weight (f32 values already on the precision's grid: int8/int4w codes × the same scales, exact
+   * fp16/bf16 numbers) and, when refitted, its f32 bias. Takes precedence over `int8Weights`.
+   */
+  readonly fitted?: ReadonlyMap<Precision, ReadonlyMap<string, Tensor>>;
+  /**
    * Per-channel (axis 1) ranges of activations read by int8 *depthwise* convolutions
    * (`depthwiseInputRanges`, channel-ranges.ts). Such a value is quantized per channel in the
    * depthwise group's prologue (QuantizeLinear/DequantizeLinear with axis 1) and its producer keeps it
@@ -141,7 +148,8 @@ class Rewriter {
         info.inputs.push(...w.inputs.map(() => null));
         continue;
       }
-      outerIn.push(name);
+      const refit = q && v.isConstant ? this.plan.fitted?.get(p)?.get(name) : undefined; // a refitted bias
+      outerIn.push(refit ? this.constant(`${name}_fit`, refit) : name);
       const t = this.types.get(name) ?? v.type;
       bodyIn.push({ name, type: t });
       const have = this.repr.get(name);
@@ -235,7 +243,7 @@ class Rewriter {
   /** The weight in precision p: outer constants (codes, scale) and the body node decoding them to f32. */
   private weight(q: QGroup, p: Precision, prologue: NodeSpec[], bodyTypes: Map<string, TensorType>) {
     const w = q.weight, shape = w.constant!.shape;
-    const src = (p === 'int8' ? this.plan.int8Weights?.get(w.name) : undefined) ?? w.constant!;
+    const src = this.plan.fitted?.get(p)?.get(w.name) ?? (p === 'int8' ? this.plan.int8Weights?.get(w.name) : undefined) ?? w.constant!;
     const enc = quantizeWeight(src.toF32(), shape, {
       precision: p, axis: q.axis, blockAxis: q.reduceAxis, groupSize: this.plan.groupSize ?? 32, symmetric: true,
     });

@@ -2,7 +2,8 @@
 // activations at every group boundary once. These two graphs separate them, so the bench can say
 // whether a floor is reachable by any deployment storing weights in the format (if the weights alone
 // already miss it, none is) or only by keeping some boundaries f32 (mixed precision: auto's job).
-//  - weightsOnly: the float graph with each planned group's weight rounded to the format, no casts.
+//  - weightsOnly: the float graph with each planned group's weight rounded to the format (or as fitted,
+//    calib.fitted: weight-fit-graph.ts), no casts.
 //  - activationsOnly: the quantized graph with the weights put back to f32 (its boundary casts kept
 //    exactly as the plan placed them; the weight's Cast(to=f32) becomes a no-op on f32).
 // Driver-level file (imports passes/quantize through the Analyzer).
@@ -21,12 +22,18 @@ function checkFloat(plan: Plan): void {
 /** The fp32 graph with the planned groups' weights rounded to their float format; activations stay f32. */
 export function weightsOnly(an: Analyzer, plan: Plan): Graph {
   checkFloat(plan);
-  const rounded = new Map(an.groups.filter((g) => (plan.get(g.name) ?? 'fp32') !== 'fp32').map((g) => [g.weight.name, plan.get(g.name)!]));
+  const planned = an.groups.filter((g) => (plan.get(g.name) ?? 'fp32') !== 'fp32');
+  const rounded = new Map(planned.map((g) => [g.weight.name, plan.get(g.name)!]));
+  // Weights (and refitted biases) chosen by error-compensating rounding (calib.fitted) are what the
+  // deployment stores, so they replace round to nearest here.
+  const bias = new Map(planned.flatMap((g) => (g.compute.input(2) ? [[g.compute.input(2)!.name, plan.get(g.name)!] as const] : [])));
   const spec = an.graph.toSpec();
   const constants = spec.constants.map((c) => {
-    const p = rounded.get(c.name);
-    if (!p || !c.constant) return c;
-    return { ...c, constant: new Tensor('f32', c.constant.shape, fakeQuantize(c.constant.toF32(), c.constant.shape, { precision: p })) };
+    const p = rounded.get(c.name) ?? bias.get(c.name);
+    const fit = p ? an.calib.fitted?.get(p)?.get(c.name) : undefined;
+    if (fit) return { ...c, constant: fit };
+    if (!rounded.has(c.name) || !c.constant) return c;
+    return { ...c, constant: new Tensor('f32', c.constant.shape, fakeQuantize(c.constant.toF32(), c.constant.shape, { precision: p! })) };
   });
   return Graph.build({ ...spec, constants });
 }
