@@ -4,7 +4,9 @@
 // a few low-margin inputs, so use many held-out samples (256) and read the two halves' SQNR as the
 // spread of the estimate.
 //   npx tsx bench/quant-int8.ts MODEL NCAL NHELD FLOWS [CALIB_SEED (default 1)]   (env DATA=bitmap: the 5×7 bitmap text; DET=side: det resolution, 192;
-//     GLYPH=lo-hi: det glyph height in px instead of side/12 … side/5.5; EVAL=ref|ort: who runs the held-out inputs, default ort for det)
+//     GLYPH=lo-hi: det glyph height in px instead of side/12 … side/5.5; EVAL=ref|ort: who runs the held-out inputs, default ort for det;
+//     HELD_SEED=n (default 777);
+//     SIM=N [SIM_TARGETS=npu,wgsl,cuda]: also run each flow's int8 graph on those targets for the first N held-out samples)
 // det at 192²: text 16–35 px tall, what PaddleOCR's det sees on real pages (it resizes the long side to
 // ≤ 960 px; printed text is typically 16–40 px there). The uniform-int8 SQNR depends on the glyph size
 // in pixels (edges are where the near-binary probability map moves), not on the image size: at fixed
@@ -17,10 +19,13 @@
 //   MODEL: cls | det | hello_deepa | hello_deepa_old | namaste_deepa
 //   FLOWS: comma-separated, each a '+'-joined set of:
 //     ranges  pct (percentile, default) | mm (min/max) | mse (mseRanges) | ds (downstreamRanges on pct) | dsmm (on min/max)
+//             | pick (the driver's: whichever of pct / mm / mse gives uniform int8 the best SQNR on the calibration samples)
 //     fixes   round (output-aware weight rounding, weight-rounding.ts; +clean: H without the input's u8 noise) | bc (bias-correct.ts) | cle (equalize.ts)
 //             sm (smooth.ts: per-channel scales moved through the affine/conv before each conv, fp32-exact; then calibrated) | smdw (same, depthwise convs only)
+//             smm (sm with each dense site's α chosen by its measured conv output error, `select: 'measured'`)
 //             wclip (output-aware per-channel weight scale, round to nearest; with round: then GPTQ) | dw (per-channel u8 inputs of depthwise convs,
 //             channel-ranges.ts, min/max per channel) | dwc (same, MSE-clipped per channel)
+//     drv     the driver's default `--quantize int8` flow alone (int8-flow.ts: smoothing variant measured, pick ranges, rounding)
 //   e.g. npx tsx bench/quant-int8.ts cls 32 256 pct,pct+round,mse+round,cle+pct+round
 import { loadavg } from 'node:os';
 import { loadOnnxFile } from '../src/frontend/onnx/import.ts';
@@ -36,6 +41,9 @@ import { correctBias } from '../passes/quantize/bias-correct.ts';
 import { equalizeCrossLayer } from '../passes/quantize/equalize.ts';
 import { downstreamRanges } from '../passes/quantize/ranges-downstream.ts';
 import { loadTarget } from '../src/driver/registry.ts';
+import { compileModel } from '../src/driver/compile.ts';
+import { pickRanges } from '../src/quant/sensitivity.ts';
+import { int8Flow } from '../passes/quantize/int8-flow.ts';
 import { metricsOf } from '../src/quant/sensitivity-metrics.ts';
 import { smoothFrames, textImages } from '../src/quant/calib-data-synth.ts';
 import { clsCrops, detPages } from './data/ocr-text.ts';
@@ -78,29 +86,39 @@ const model = loadOnnxFile(file, { shapes: { [loadOnnxFile(file).graph.inputs[0]
 const inName = model.graph.inputs[0].name;
 const fp32 = optimizeGraph(model.graph, { target: await loadTarget('npu') });
 const toMaps = (ts: Tensor[]): TensorMap[] => ts.map((t) => ({ [inName]: t }));
-const calSeed = Number(seedS), calS = toMaps(gen(nCal, calSeed)), held = toMaps(gen(nHeld, 777));
+const heldSeed = Number(process.env.HELD_SEED ?? 777);
+const calSeed = Number(seedS), calS = toMaps(gen(nCal, calSeed)), held = toMaps(gen(nHeld, heldSeed));
+const SIM = Number(process.env.SIM ?? 0);
 const ORT = (process.env.EVAL ?? (which === 'det' ? 'ort' : 'ref')) === 'ort';
 const run = async (g: Graph) => (ORT ? ortOutputs(toOnnxBytes(g), held) : held.map((s) => runGraph(g, s)));
 const refs = await run(fp32);
 const int8 = new Map(quantGroups(fp32).map((q) => [q.name, 'int8' as const]));
-console.log(`${which} [${shape}]: ${nCal} calibration samples (seed ${calSeed}), ${nHeld} held-out (seed 777) on ${ORT ? 'onnxruntime' : 'the interpreter'}; load ${loadavg()[0].toFixed(1)}`);
+console.log(`${which} [${shape}]: ${nCal} calibration samples (seed ${calSeed}), ${nHeld} held-out (seed ${heldSeed}) on ${ORT ? 'onnxruntime' : 'the interpreter'}; load ${loadavg()[0].toFixed(1)}`);
 const calibrations = new Map<Graph, ReturnType<typeof calibrate>>(); // one calibration run per model variant, shared by flows
 const smoothed = new Map<string, Graph>();
 for (const flow of flows.split(',')) {
   const t = performance.now();
   const on = new Set(flow.split('+'));
+  if (on.has('drv')) { await report(flow, t, driverFlow()); continue; }
   let g: Graph = on.has('cle') ? equalizeCrossLayer(fp32) : fp32; // before calibration: ranges see the equalized model
-  const smoothing = on.has('sm') ? 'all' : on.has('smdw') ? 'depthwise' : undefined;
+  const smoothing = on.has('sm') ? 'all' : on.has('smm') ? 'measured' : on.has('smdw') ? 'depthwise' : undefined;
   if (smoothing) {
     const key = `${on.has('cle') ? 'cle+' : ''}${smoothing}`;
     const base = calibrations.get(g) ?? calibrate(g, calS); // needs the unsmoothed model's statistics, then its own ranges
     calibrations.set(g, base);
-    g = smoothed.get(key) ?? smoothChannels(g, base.activations, { dense: smoothing === 'all' });
+    const alphas: string[] = [];
+    g = smoothed.get(key) ?? smoothChannels(g, base.activations, {
+      dense: smoothing !== 'depthwise', select: smoothing === 'measured' ? 'measured' : 'predicted',
+      onSite: (s, a) => { if (!s.depthwise) alphas.push(`${s.group}:${a}`); },
+    });
+    if (alphas.length) console.log(`  dense α: ${alphas.join(' ')}`);
     smoothed.set(key, g);
   }
   const cal = calibrations.get(g) ?? calibrate(g, calS);
   calibrations.set(g, cal);
-  const ranges = on.has('ds') ? downstreamRanges(g, cal).ranges : on.has('dsmm') ? downstreamRanges(g, { ...cal, ranges: cal.extremes }).ranges
+  const picked = on.has('pick') ? pickRanges(g, cal) : undefined; // the driver's choice (percentile / min-max / MSE) on the calibration samples
+  if (picked) console.log(`  pick: ${picked.chosen} (${Object.entries(picked.sqnr).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ')} dB on the calibration samples)`);
+  const ranges = picked ? picked.calib.ranges : on.has('ds') ? downstreamRanges(g, cal).ranges : on.has('dsmm') ? downstreamRanges(g, { ...cal, ranges: cal.extremes }).ranges
     : on.has('mm') ? cal.extremes : on.has('mse') ? mseRanges(cal).ranges : cal.ranges;
   if (on.has('bc')) g = correctBias(g, { precisions: int8, ranges, activations: cal.activations });
   const int8Weights = on.has('round') || on.has('wclip')
@@ -108,9 +126,33 @@ for (const flow of flows.split(',')) {
     : new Map<string, Tensor>();
   const channelRanges = on.has('dw') || on.has('dwc') ? depthwiseInputRanges(g, cal.activations, on.has('dwc')) : undefined;
   const q = quantizeGraph(g, { precisions: int8, ranges, extremes: cal.extremes, int8Weights, channelRanges });
+  await report(flow, t, q);
+}
+
+/** The driver's default `--quantize int8` flow (passes/quantize/int8-flow.ts with the range choice of src/quant/search-run.ts). */
+function driverFlow(): Graph {
+  const { best, report: r } = int8Flow(fp32, calS, (g) => {
+    const p = pickRanges(g, calibrate(g, calS));
+    return { graph: g, calib: p.calib, sqnr: p.sqnr[p.chosen], chosen: p.chosen };
+  });
+  console.log(`  driver flow: smoothing ${r.smoothing} (${r.smoothedSites} sites; calibration-set SQNR ${JSON.stringify(r.measured)}), ranges ${best.chosen}, ${r.roundedWeights} weights rounded`);
+  return quantizeGraph(best.graph, { precisions: int8, ranges: best.calib.ranges, extremes: best.calib.extremes, int8Weights: best.calib.int8Weights });
+}
+
+async function report(flow: string, t: number, q: Graph): Promise<void> {
   const outs = await run(q);
   const m = metricsOf(refs, outs), h = Math.floor(nHeld / 2);
   const a = metricsOf(refs.slice(0, h), outs.slice(0, h)).sqnr, b = metricsOf(refs.slice(h), outs.slice(h)).sqnr;
   const top1 = m.top1 === null ? '' : ` top-1 ${(m.top1 * 100).toFixed(1)}%`;
   console.log(`${flow.padEnd(20)} ${m.sqnr.toFixed(2)} dB${top1} (halves ${a.toFixed(1)} / ${b.toFixed(1)}) ${((performance.now() - t) / 1e3).toFixed(0)} s`);
+  // SIM=N: the same quantized graph compiled for each int8 target (SIM_TARGETS, default npu) and run on the
+  // first N held-out samples there (NPU simulator, WGSL on WebGPU, CUDA on a GPU or its CPU emulation).
+  for (const target of SIM ? (process.env.SIM_TARGETS ?? 'npu').split(',') : []) {
+    const t1 = performance.now(), comp = await compileModel({ ...model, graph: q }, { target, noPasses: true });
+    const outs: TensorMap[] = [];
+    let how = '';
+    for (const x of held.slice(0, SIM)) { const r = await comp.target.run!(comp.artifact, x); outs.push(r.outputs); how = r.how; }
+    const ms = metricsOf(refs.slice(0, SIM), outs), mr = metricsOf(refs.slice(0, SIM), (await run(q)).slice(0, SIM));
+    console.log(`  on ${target} (${how}; first ${SIM} held-out): ${ms.sqnr.toFixed(2)} dB (same samples, ${ORT ? 'onnxruntime' : 'interpreter'}: ${mr.sqnr.toFixed(2)}) ${((performance.now() - t1) / 1e3).toFixed(0)} s`);
+  }
 }

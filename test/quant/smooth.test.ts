@@ -10,7 +10,7 @@ import { runGraph, type TensorMap } from '../../src/runtime/interpreter.ts';
 import { calibrate } from '../../passes/quantize/calibrate.ts';
 import { quantGroups } from '../../passes/quantize/groups.ts';
 import { quantizeGraph } from '../../passes/quantize/quantize.ts';
-import { findSmoothSites, smoothChannels } from '../../passes/quantize/smooth.ts';
+import { ALPHAS, findSmoothSites, smoothChannels } from '../../passes/quantize/smooth.ts';
 import { metricsOf } from '../../src/quant/sensitivity-metrics.ts';
 import { quantizeFused } from '../../src/quant/search-run.ts';
 
@@ -108,15 +108,68 @@ describe('channel smoothing', () => {
     expect(after).toBeGreaterThan(before + 3);
   });
 
+  it("select: 'measured' picks dense α by the conv's measured int8 error, fp32-exact, and helps int8", () => {
+    const g = chain(), xs = samples(16, 10), cal = calibrate(g, xs), held = samples(8, 500);
+    const picks = new Map<string, number>();
+    const sm = smoothChannels(g, cal.activations, { select: 'measured', onSite: (s, a) => picks.set(s.group, a) });
+    expect(metricsOf(xs.map((s) => runGraph(g, s)), xs.map((s) => runGraph(sm, s))).sqnr).toBeGreaterThan(100);
+    expect(picks.get('conv2')).toBe(1); // depthwise: always 1
+    for (const k of ['conv3', 'conv4']) expect(ALPHAS).toContain(picks.get(k));
+    const refs = held.map((s) => runGraph(g, s));
+    const int8 = (m: Graph) => {
+      const c = calibrate(m, xs);
+      return metricsOf(refs, held.map((s) => runGraph(quantizeGraph(m, { precisions: int8Plan(m), ranges: c.ranges }), s))).sqnr;
+    };
+    expect(int8(sm)).toBeGreaterThan(int8(g) + 3);
+  });
+
+  it('smooths a value read by several convs (depthwise and dense) into all of them, fp32-exact', () => {
+    // conv1 → Mul → Add → s1, read by the depthwise conv2 and by the dense 1×1 conv3 (the det neck's pattern).
+    const next = rng(3), t = (shape: number[]): TensorType => ({ dtype: 'f32', shape });
+    const g = Graph.build({
+      name: 'fork', opsets: { '': 17 }, inputs: [{ name: 'x', type: t([1, 4, 10, 10]) }],
+      constants: [...chainConstants(3, next), constant('a1', scalar(0.7)), constant('c1', scalar(0.1))],
+      nodes: [
+        { name: 'conv1', op: 'Conv', inputs: ['x', 'w1', 'b1'], outputs: ['y1'], attrs: { pads: ints([1, 1, 1, 1]) } },
+        { name: 'mul1', op: 'Mul', inputs: ['y1', 'a1'], outputs: ['m1'] },
+        { name: 'add1', op: 'Add', inputs: ['m1', 'c1'], outputs: ['s1'] },
+        { name: 'conv2', op: 'Conv', inputs: ['s1', 'w2', 'b2'], outputs: ['y2'], attrs: { pads: ints([1, 1, 1, 1]), group: { kind: 'int', value: 8 } } },
+        { name: 'conv3', op: 'Conv', inputs: ['s1', 'w3', 'b3'], outputs: ['y3'] },
+      ],
+      outputs: ['y2', 'y3'], types: new Map([...['y1', 'm1', 's1', 'y2'].map((v) => [v, t([1, 8, 10, 10])] as const), ['y3', t([1, 6, 10, 10])]]),
+    });
+    const [site] = findSmoothSites(g);
+    expect([site.group, site.mul, site.depthwise, site.also]).toEqual(['conv2', 'mul1', false, [{ group: 'conv3', weight: 'w3', depthwise: false }]]);
+    const xs = samples(8, 10), sm = smoothChannels(g, calibrate(g, xs).activations);
+    expect(sm.value('w2')!.constant!.toF32()).not.toEqual(g.value('w2')!.constant!.toF32());
+    expect(sm.value('w3')!.constant!.toF32()).not.toEqual(g.value('w3')!.constant!.toF32());
+    expect(metricsOf(xs.map((s) => runGraph(g, s)), xs.map((s) => runGraph(sm, s))).sqnr).toBeGreaterThan(100);
+    expect(findSmoothSites(g).filter((x) => x.depthwise)).toEqual([]); // a dense reader: not a depthwise-only site
+  });
+
   it('the driver option smooths into the depthwise conv only and reports it', async () => {
-    const g = chain(), out = await quantizeFused(g, { precision: 'int8', calibMethod: 'minmax', smooth: true });
+    const g = chain(), out = await quantizeFused(g, { precision: 'int8', calibMethod: 'minmax', smooth: true, int8Flow: false });
     expect((out.report.calibration as { smoothedSites: number }).smoothedSites).toBe(1);
     const mulConst = (q: Graph) => q.nodes.find((n) => n.name === 'mul1')!.inputs[1]!.type.shape;
     expect(mulConst(out.graph)).toEqual([1, 8, 1, 1]); // the affine went per channel; conv3 (dense) was left alone
     const held = samples(4, 900);
     expect(metricsOf(held.map((s) => runGraph(g, s)), held.map((s) => runGraph(out.graph, s))).sqnr).toBeGreaterThan(20);
-    const plain = await quantizeFused(g, { precision: 'int8', calibMethod: 'minmax' });
+    const plain = await quantizeFused(g, { precision: 'int8', calibMethod: 'minmax', int8Flow: false });
     expect((plain.report.calibration as Record<string, unknown>).smoothedSites).toBeUndefined();
     expect(mulConst(plain.graph)).toEqual([]);
+  });
+
+  it("the driver's int8 flow (int8Flow) measures depthwise-only vs all-site smoothing, rounds after all-site, and reports it", async () => {
+    const g = chain(), held = samples(8, 900), refs = held.map((s) => runGraph(g, s));
+    const sqnr = (q: Graph) => metricsOf(refs, held.map((s) => runGraph(q, s))).sqnr;
+    const flow = await quantizeFused(g, { precision: 'int8', int8Flow: true }), plain = await quantizeFused(g, { precision: 'int8' });
+    const r = flow.report.int8Flow as { smoothing: string; smoothedSites: number; measured: Record<string, number>; roundedWeights: number };
+    expect(Object.keys(r.measured).sort()).toEqual(['all', 'depthwise']);
+    expect(r.smoothing).toBe(r.measured.all > r.measured.depthwise ? 'all' : 'depthwise');
+    expect([r.smoothedSites, r.roundedWeights]).toEqual(r.smoothing === 'all' ? [3, 4] : [1, 0]);
+    expect(plain.report.int8Flow).toBe('plain');
+    expect(sqnr(flow.graph)).toBeGreaterThan(sqnr(plain.graph) + 3);
+    // Other precisions are untouched by it.
+    expect((await quantizeFused(g, { precision: 'fp16', int8Flow: true })).report.int8Flow).toBeUndefined();
   });
 });
