@@ -30,22 +30,27 @@ export function writeCalibDir(samples: readonly TensorMap[]): string {
 }
 
 export async function driverRow(model: Model, fp32: Graph, calib: readonly TensorMap[], held: readonly TensorMap[], refs: readonly TensorMap[],
-  opts: { floor: number; npu: string; verify: number }): Promise<void> {
+  opts: { floor: number; npu: string; verify: number; confirm?: number; search?: number }): Promise<void> {
   const dir = writeCalibDir(calib);
   const t0 = performance.now();
   const c = await compileModel(model, {
     target: opts.npu,
-    quantize: { precision: 'auto', accuracy: `sqnr>=${opts.floor}`, calib: dir, calibSamples: calib.length, verifySamples: opts.verify },
+    quantize: {
+      precision: 'auto', accuracy: `sqnr>=${opts.floor}`, calib: dir, calibSamples: calib.length, verifySamples: opts.verify,
+      confirmSamples: opts.confirm, searchSamples: opts.search,
+    },
   });
   const s = (performance.now() - t0) / 1e3;
   const q = c.plan.graph, r = c.quantization as Record<string, unknown>;
   const m = metricsOf(refs, held.map((x) => runGraph(q, x)));
-  const cal = r.calibration as { split: { ranges: number; verify: number } | null; method: string };
+  const cal = r.calibration as { split: { ranges: number; verify: number; confirm?: number } | null; method: string; screen?: { kept: number } };
+  const confirm = r.confirm as { samples: number; sqnr: number; passed: boolean; backoffs: number; evaluations: number } | undefined;
   const margin = r.margin as { db: number; source: string };
   const mix = new Map<string, number>();
   for (const l of r.layers as { precision: string }[]) mix.set(l.precision, (mix.get(l.precision) ?? 0) + 1);
-  console.log(`driver (compileModel --quantize auto --calib DIR, ${opts.npu}): split ${cal.split?.ranges}+${cal.split?.verify}, ranges ${cal.method}, margin ${margin.db} dB (${margin.source}); ` +
-    `report: met ${r.met}, verify SQNR ${(r.metrics as { sqnr: number }).sqnr} dB, ${r.evaluations} evaluations; ` +
+  console.log(`driver (compileModel --quantize auto --calib DIR, ${opts.npu}): split ${cal.split?.ranges}+${cal.split?.verify}${cal.screen ? ` (screened to ${cal.screen.kept})` : ''}+${cal.split?.confirm ?? 0}, ranges ${cal.method}, margin ${margin.db} dB (${margin.source}); ` +
+    `report: met ${r.met}, verify SQNR ${(r.metrics as { sqnr: number }).sqnr} dB, ${r.evaluations} evaluations` +
+    (confirm ? `, confirm SQNR ${confirm.sqnr} dB (${confirm.passed ? 'held' : 'missed'}, ${confirm.backoffs} back-offs, ${confirm.evaluations} evaluations)` : '') + '; ' +
     `held-out ${held.length}: SQNR ${db(m.sqnr)} dB${m.top1 === null ? '' : `, top-1 ${(m.top1 * 100).toFixed(1)}%`}; ` +
     `size ${((modelBytes(q) / modelBytes(fp32)) * 100).toFixed(1)}% of fp32; NPU cycles ${c.artifact.cycles ?? 'n/a'}; ${[...mix].map(([p, n]) => `${n}×${p}`).join(' ')}; ${s.toFixed(0)} s`);
 }

@@ -25,12 +25,16 @@ export function addQuantizeOptions(c: Command): Command {
     .option('--size <target>', 'auto: model size target, e.g. 1.5MB or 40%')
     .option('--latency <cycles>', 'auto: target cycles (npu)')
     .option('--calib-samples <n>', 'calibration samples to read/generate (default 8; auto: 32 from --calib, 16 generated)')
-    .option('--verify-samples <n>', 'auto: how many calibration samples only judge plans and set the sqnr margin (default half; 0 = no split)');
+    .option('--verify-samples <n>', 'auto: how many calibration samples only judge plans and set the sqnr margin (default half; 0 = no split)')
+    .option('--confirm-samples <n>', 'auto: how many calibration samples only confirm the chosen plan (the search backs off when it misses there)')
+    .option('--search-samples <n>', 'auto: verification samples per evaluation; a larger verification split is screened down to it')
+    .option('--int8-flow', 'int8: channel smoothing (depthwise-only or all sites, measured) before calibration and output-aware weight rounding after it');
 }
 
 export interface QuantizeFlags {
   quantize?: string; calib?: string; calibMethod?: string; accuracy?: string; size?: string; latency?: string;
-  calibSamples?: string; verifySamples?: string;
+  calibSamples?: string; verifySamples?: string; confirmSamples?: string; searchSamples?: string;
+  int8Flow?: boolean;
 }
 
 export function quantizeOptions(o: QuantizeFlags): { quantize?: QuantizeOptions } {
@@ -38,8 +42,11 @@ export function quantizeOptions(o: QuantizeFlags): { quantize?: QuantizeOptions 
   const counts = {
     ...(o.calibSamples !== undefined ? { calibSamples: count(o.calibSamples, '--calib-samples', 1) } : {}),
     ...(o.verifySamples !== undefined ? { verifySamples: count(o.verifySamples, '--verify-samples', 0) } : {}),
+    ...(o.confirmSamples !== undefined ? { confirmSamples: count(o.confirmSamples, '--confirm-samples', 0) } : {}),
+    ...(o.searchSamples !== undefined ? { searchSamples: count(o.searchSamples, '--search-samples', 1) } : {}),
   };
-  return { quantize: { precision: o.quantize, calib: o.calib, calibMethod: o.calibMethod, accuracy: o.accuracy, size: o.size, latency: o.latency, ...counts } };
+  return { quantize: { precision: o.quantize, calib: o.calib, calibMethod: o.calibMethod, accuracy: o.accuracy, size: o.size, latency: o.latency, ...counts,
+    ...(o.int8Flow ? { int8Flow: true } : {}) } };
 }
 
 function count(s: string, flag: string, min: number): number {
@@ -65,6 +72,10 @@ export function quantizeSummary(q: Record<string, unknown> | undefined): string[
     (cal.split ? `${cal.split.verify} verification samples (ranges from ${cal.split.ranges} others; ${cal.samples} ${from})` : `${cal.samples} ${from}`) + ` (${cal.method})`);
   const margin = q.margin as { db: number; source: string } | undefined;
   if (q.budget) out.push(`budget ${q.budget}: ${q.met ? 'met' : 'NOT met'} after ${q.evaluations} evaluations${margin ? ` (searched with a ${margin.db} dB ${margin.source} margin)` : ''}`);
+  const confirm = q.confirm as { samples: number; sqnrLow: number; passed: boolean; backoffs: number } | undefined;
+  if (confirm) out.push(`confirmed on ${confirm.samples} other samples: SQNR lower bound ${confirm.sqnrLow} dB, ${confirm.passed ? 'held' : 'MISSED'} after ${confirm.backoffs} back-off(s)`);
+  const flow = q.int8Flow as { smoothing: string; smoothedSites: number; roundedWeights: number } | 'plain' | undefined;
+  if (flow && flow !== 'plain') out.push(`int8 flow: smoothing ${flow.smoothing} (${flow.smoothedSites} sites), ${flow.roundedWeights} conv weights with output-aware rounding`);
   const subs = (q.substituted as unknown[] | undefined)?.length;
   if (subs) out.push(`target substituted the precision of ${subs} group(s) (see report.json quantization.substituted)`);
   return out;

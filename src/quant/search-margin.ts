@@ -12,15 +12,16 @@ import type { TensorMap } from '../runtime/interpreter.ts';
 import { rng } from '../runtime/random.ts';
 import { sqnrDb } from './sensitivity-metrics.ts';
 
-/** Per sample: Σ ref² and Σ (ref − q)² over every output element. */
-export function samplePowers(refs: readonly TensorMap[], qs: readonly TensorMap[]): { signal: number; noise: number }[] {
+/** Per sample: Σ ref² and Σ (ref − q)² over every output element (times the sample's weight, when given). */
+export function samplePowers(refs: readonly TensorMap[], qs: readonly TensorMap[], weights?: readonly number[]): { signal: number; noise: number }[] {
   return refs.map((r, i) => {
+    const w = weights?.[i] ?? 1;
     let signal = 0, noise = 0;
     for (const [k, t] of Object.entries(r)) {
       const a = t.toF32(), b = qs[i][k].toF32();
       for (let j = 0; j < a.length; j++) { signal += a[j] * a[j]; noise += (a[j] - b[j]) ** 2; }
     }
-    return { signal, noise };
+    return { signal: w * signal, noise: w * noise };
   });
 }
 
@@ -58,7 +59,11 @@ export function sqnrLowerDrop(p: readonly { signal: number; noise: number }[], a
   return Math.max(0, point - vals[Math.min(vals.length - 1, Math.floor(alpha * vals.length))]);
 }
 
-/** Margin (dB) for an sqnr floor: the one-sided (1 − alpha) bootstrap drop, at least `min`. */
-export function marginFromSplit(refs: readonly TensorMap[], qs: readonly TensorMap[], alpha = 0.05, min = 0.5): number {
-  return Math.max(min, sqnrLowerDrop(samplePowers(refs, qs), alpha));
+/**
+ * Margin (dB) for an sqnr floor: the one-sided (1 − alpha) bootstrap drop, at least `min`. With
+ * `weights` (a screened subset standing for its pool) the weighted samples are resampled as they are
+ * — an approximation of a stratified bootstrap that keeps the heavy samples' own spread.
+ */
+export function marginFromSplit(refs: readonly TensorMap[], qs: readonly TensorMap[], alpha = 0.05, min = 0.5, weights?: readonly number[]): number {
+  return Math.max(min, sqnrLowerDrop(samplePowers(refs, qs, weights), alpha));
 }

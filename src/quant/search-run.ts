@@ -4,15 +4,16 @@
 import type { Graph, Node } from '../ir/graph/graph.ts';
 import { UsageError } from '../util/errors.ts';
 import { calibrate, type Calibration, mseRanges } from '../../passes/quantize/calibrate.ts';
-import { members, type QGroup } from '../../passes/quantize/groups.ts';
+import { members, type QGroup, quantGroups } from '../../passes/quantize/groups.ts';
 import { modelBytes } from '../../passes/quantize/size.ts';
 import { findSmoothSites, smoothChannels } from '../../passes/quantize/smooth.ts';
+import { type Int8FlowReport, int8Flow } from '../../passes/quantize/int8-flow.ts';
 import { type Budget, describeBudget, parseAccuracy, parseLatency, parseSize } from './budget.ts';
 import { type CalibSet, generatedCalib, loadCalibDir } from './calib-data.ts';
 import { OBSERVER_KINDS, type ObserverKind } from './observers.ts';
 import { parsePrecision, type Precision } from './precision.ts';
-import { searchGreedy, type SearchResult } from './search.ts';
-import { type Margin, prepareSearch } from './search-split.ts';
+import { type Confirmation, type ConfirmedResult, searchConfirmed } from './search-confirm.ts';
+import { DEFAULT_SEARCH_SAMPLES, defaultConfirmCount, type Margin, prepareSearch } from './search-split.ts';
 import { Analyzer, pickRanges } from './sensitivity.ts';
 
 export interface QuantizeOptions {
@@ -25,6 +26,10 @@ export interface QuantizeOptions {
   readonly calibSamples?: number;
   /** auto: how many of them only judge plans and set the sqnr margin (default half when ≥ 4; 0 = no split). */
   readonly verifySamples?: number;
+  /** auto: how many only confirm the chosen plan (search-confirm.ts; default a quarter from 16 samples on, else 0). */
+  readonly confirmSamples?: number;
+  /** auto: verification samples per evaluation (default 128); a larger verification split is screened down to it (search-screen.ts). */
+  readonly searchSamples?: number;
   /** auto: `sqnr>=30`, `top1>=99%` (default sqnr>=30). */
   readonly accuracy?: string;
   /** auto: `2MB`, `40%`. */
@@ -37,8 +42,19 @@ export interface QuantizeOptions {
    * Channel smoothing into depthwise convs before calibration (passes/quantize/smooth.ts, `dense:
    * false`; fp32-exact, per-tensor activations kept). Default off. Uniform int8 held-out, session 4:
    * PP-OCRv4 det 192² 17.3 → 18.6 dB, PP-OCR cls 31.6 → 33.4 dB, openWakeWord unchanged (no sites).
+   * With `int8Flow`, `--quantize int8` smooths by that flow instead.
    */
   readonly smooth?: boolean;
+  /**
+   * `--quantize int8` only: the uniform-int8 flow of passes/quantize/int8-flow.ts — channel smoothing
+   * before calibration (depthwise sites only or every site, whichever measures better), output-aware
+   * (GPTQ) weight rounding after the range choice when dense sites were smoothed. CLI `--int8-flow`.
+   * Default false (calibrate and round to nearest): held-out, session 5, PP-OCRv4 det 192² 17.5 →
+   * 23.7 dB on one calibration draw (its choice gave 17.4 → 18.5 on another), PP-OCR cls 29.9 → 35.3
+   * on one and 30.6 → 26.8 on the other — not a win on every model and draw yet
+   * (passes/quantize/README.md "det int8 (session 5)").
+   */
+  readonly int8Flow?: boolean;
 }
 
 export interface QuantizeHooks {
@@ -72,20 +88,29 @@ export async function quantizeFused(graph: Graph, opts: QuantizeOptions, hooks: 
   if (mode !== 'auto' && (opts.accuracy || opts.size || opts.latency)) throw new UsageError('--accuracy/--size/--latency apply to --quantize auto only');
   const count = opts.calibSamples ?? (mode !== 'auto' ? 8 : opts.calib ? 32 : 16);
   const set: CalibSet = opts.calib ? loadCalibDir(opts.calib, graph, count) : generatedCalib(graph, count);
-  const smoothed = opts.smooth ? findSmoothSites(graph).filter((s) => s.depthwise).length : 0;
+  const flow = mode === 'int8' && opts.int8Flow === true;
+  const smoothed = opts.smooth && !flow ? findSmoothSites(graph).filter((s) => s.depthwise).length : 0;
   if (smoothed) graph = smoothChannels(graph, calibrate(graph, set.samples, 'minmax').activations, { dense: false });
   // auto: ranges from one part of the set, plans judged (and the sqnr margin measured) on the other.
-  const prep = mode === 'auto' ? prepareSearch(graph, set.samples, { method: asked as ObserverKind | 'mse' | 'auto', verify: opts.verifySamples }) : undefined;
-  let calib: Calibration, picked: ReturnType<typeof pickRanges> | undefined;
+  const prep = mode === 'auto' ? prepareSearch(graph, set.samples, {
+    method: asked as ObserverKind | 'mse' | 'auto', verify: opts.verifySamples,
+    confirm: opts.confirmSamples ?? defaultConfirmCount(set.samples.length), searchSamples: opts.searchSamples ?? DEFAULT_SEARCH_SAMPLES,
+  }) : undefined;
+  let calib: Calibration, picked: ReturnType<typeof pickRanges> | undefined, flowReport: Int8FlowReport | undefined;
+  // Calibration and the range choice on one graph; uniform int8's SQNR on the calibration samples judges both.
+  const ranged = (g: Graph) => {
+    let c = calibrate(g, set.samples, method), p: ReturnType<typeof pickRanges> | undefined;
+    if (asked === 'mse') c = mseRanges(c);
+    if (asked === 'auto' && mode !== 'fp16' && mode !== 'bf16' && mode !== 'int4w') ({ calib: c } = p = pickRanges(g, c));
+    const sqnr = !flow ? 0 : p ? p.sqnr[p.chosen] : new Analyzer(g, c).evaluate(new Map(quantGroups(g).map((q) => [q.name, 'int8' as const]))).sqnr;
+    return { graph: g, calib: c, picked: p, sqnr };
+  };
   if (prep) ({ calib, picked } = prep);
-  else {
-    calib = calibrate(graph, set.samples, method);
-    if (asked === 'mse') calib = mseRanges(calib);
-    if (asked === 'auto' && mode !== 'fp16' && mode !== 'bf16' && mode !== 'int4w') ({ calib } = picked = pickRanges(graph, calib));
-  }
+  else if (flow) ({ best: { graph, calib, picked }, report: flowReport } = int8Flow(graph, set.samples, ranged));
+  else ({ calib, picked } = ranged(graph));
   const an = prep?.an ?? new Analyzer(graph, calib);
   let plan: Map<string, Precision>;
-  let search: SearchResult | undefined;
+  let search: ConfirmedResult | undefined;
   let budget: Budget | undefined;
   if (mode === 'auto') {
     budget = {
@@ -98,7 +123,7 @@ export async function quantizeFused(graph: Graph, opts: QuantizeOptions, hooks: 
     const table = budget.latencyCycles !== undefined ? await cycleTable(an, candidates, hooks.estimate!) : undefined;
     // The search counts the quantizable groups' cycles; the other kernels' (pools, …) are a constant.
     const searchBudget = table ? { ...budget, latencyCycles: budget.latencyCycles! - table.rest } : budget;
-    search = searchGreedy(an, { candidates, budget: searchBudget, cycles: table?.cycles, marginDb: prep!.margin.db });
+    search = searchConfirmed(prep!, { candidates, budget: searchBudget, cycles: table?.cycles, marginDb: prep!.margin.db });
     plan = search.plan;
   } else {
     plan = new Map(an.groups.map((g) => [g.name, mode]));
@@ -125,12 +150,15 @@ export async function quantizeFused(graph: Graph, opts: QuantizeOptions, hooks: 
     mode, calibration: {
       source: set.source, ...(set.dir ? { dir: set.dir } : {}), samples: set.samples.length, method: calib.method,
       ...(prep ? { split: prep.split ? { ...prep.split, rule: 'seeded shuffle' } : null } : {}),
+      ...(prep?.screen ? { screen: prep.screen } : {}),
       ...(picked ? { methodChoice: { asked: 'auto', uniformInt8Sqnr: picked.sqnr } } : {}),
       ...(set.warning ? { warning: set.warning } : {}),
-      ...(opts.smooth ? { smoothedSites: smoothed } : {}),
+      ...(smoothed ? { smoothedSites: smoothed } : {}),
     },
     ...(budget ? { budget: describeBudget(budget), met: search!.met, evaluations: search!.evaluations } : {}),
+    ...(search?.confirm ? { confirm: confirmReport(search.confirm) } : {}),
     ...(budget?.accuracy?.metric === 'sqnr' ? { margin: marginReport(prep!.margin) } : {}),
+    ...(mode === 'int8' ? { int8Flow: flowReport ?? 'plain' } : {}),
     sizeBytes: { before: modelBytes(graph), after: modelBytes(q) },
     // Measured against the fp32 graph (reference runtime) on the samples plans are judged on.
     metrics: { sqnr: round(metrics.sqnr), mse: metrics.mse, top1: metrics.top1, on: prep?.split ? 'verify' : 'calibration' },
@@ -198,6 +226,15 @@ function samePrecision(planned: string, ran: string): boolean {
   };
   const word = /^[a-z0-9]+/i.exec(ran.trim())?.[0]?.toLowerCase() ?? '';
   return (alias[planned] ?? [planned]).includes(word);
+}
+
+/** The confirmation as the report states it: the kept plan on the confirmation samples, and every attempt. */
+function confirmReport(c: Confirmation) {
+  return {
+    samples: c.samples, sqnr: round(c.metrics.sqnr), sqnrLow: round(c.metrics.sqnrLow ?? c.metrics.sqnr), top1: c.metrics.top1, passed: c.passed, evaluations: c.evaluations,
+    backoffs: c.backoffs, refines: c.refines,
+    attempts: c.attempts.map((a) => ({ marginDb: round(a.marginDb), candidates: a.candidates, verifySqnr: round(a.verifySqnr), confirmSqnr: round(a.confirmSqnr), confirmLow: round(a.confirmLow), bytes: a.bytes, passed: a.passed })),
+  };
 }
 
 /** The guard band as the report states it: the search checked floor + db, `met` is on the floor itself. */

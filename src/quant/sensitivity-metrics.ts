@@ -18,17 +18,20 @@ export class MetricAccumulator {
   private rows = 0;
   private agree = 0;
 
-  add(ref: TensorMap, q: TensorMap): void {
-    for (const [k, r] of Object.entries(ref)) this.addTensor(r, q[k]);
+  /** `w`: the sample's weight (a screened verification subset stands for a larger pool, search-screen.ts). */
+  add(ref: TensorMap, q: TensorMap, w = 1): void {
+    for (const [k, r] of Object.entries(ref)) this.addTensor(r, q[k], w);
   }
 
-  addTensor(ref: Tensor, q: Tensor): void {
+  addTensor(ref: Tensor, q: Tensor, w = 1): void {
     const a = ref.toF32(), b = q.toF32();
-    for (let i = 0; i < a.length; i++) { const d = a[i] - b[i]; this.sig += a[i] * a[i]; this.err += d * d; }
-    this.n += a.length;
+    let sig = 0, err = 0;
+    for (let i = 0; i < a.length; i++) { const d = a[i] - b[i]; sig += a[i] * a[i]; err += d * d; }
+    this.sig += w * sig; this.err += w * err;
+    this.n += w * a.length;
     if (ref.rank === 2 && ref.shape[1] > 1) {
       const c = ref.shape[1];
-      for (let r = 0; r < ref.shape[0]; r++) { this.rows++; if (argmax(a, r * c, c) === argmax(b, r * c, c)) this.agree++; }
+      for (let r = 0; r < ref.shape[0]; r++) { this.rows += w; if (argmax(a, r * c, c) === argmax(b, r * c, c)) this.agree += w; }
     }
   }
 
@@ -49,8 +52,8 @@ function argmax(a: Float32Array, off: number, n: number): number {
   return best;
 }
 
-export function metricsOf(refs: readonly TensorMap[], qs: readonly TensorMap[]): OutputMetrics {
+export function metricsOf(refs: readonly TensorMap[], qs: readonly TensorMap[], weights?: readonly number[]): OutputMetrics {
   const acc = new MetricAccumulator();
-  refs.forEach((r, i) => acc.add(r, qs[i]));
+  refs.forEach((r, i) => acc.add(r, qs[i], weights?.[i] ?? 1));
   return acc.result();
 }

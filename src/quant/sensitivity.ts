@@ -14,7 +14,7 @@ import { type QGroup, quantGroups } from '../../passes/quantize/groups.ts';
 import { quantizeGraph } from '../../passes/quantize/quantize.ts';
 import { modelBytes } from '../../passes/quantize/size.ts';
 import { type Precision } from './precision.ts';
-import { MetricAccumulator, type OutputMetrics, sqnrDb } from './sensitivity-metrics.ts';
+import { MetricAccumulator, metricsOf, type OutputMetrics, sqnrDb } from './sensitivity-metrics.ts';
 import { quantizeWeight, dequantize, storageBytes } from './weights.ts';
 
 export interface LocalMetrics {
@@ -39,7 +39,11 @@ export class Analyzer {
   /** Calibration samples the evaluations run on (the first `evalSamples`; the ranges use every sample). */
   private readonly envs: readonly ReadonlyMap<string, Tensor>[];
 
-  constructor(readonly graph: Graph, readonly calib: Calibration, evalSamples = Infinity) {
+  /**
+   * `weights`: one per evaluation sample, when they stand for a larger pool (a screened verification
+   * subset, search-screen.ts); every metric is then the pool's weighted estimate. Default 1 each.
+   */
+  constructor(readonly graph: Graph, readonly calib: Calibration, evalSamples = Infinity, readonly weights?: readonly number[]) {
     this.groups = quantGroups(graph);
     this.envs = calib.activations.slice(0, evalSamples);
     this.refs = this.envs.map((env) => Object.fromEntries(graph.outputs.map((v) => [v.name, env.get(v.name)!])));
@@ -74,9 +78,9 @@ export class Analyzer {
     const mini = isolate(this.graph, g.node);
     const q = quantizeGraph(mini, this.quantOptions(new Map([[g.name, p]])));
     const acc = new MetricAccumulator();
-    for (const env of this.envs) {
+    for (const [i, env] of this.envs.entries()) {
       const out = runGraph(q, Object.fromEntries(q.inputs.map((v) => [v.name, env.get(v.name)!])));
-      for (const o of g.node.outputs) acc.addTensor(env.get(o.name)!, out[`${o.name}__iso`]);
+      for (const o of g.node.outputs) acc.addTensor(env.get(o.name)!, out[`${o.name}__iso`], this.weights?.[i] ?? 1);
     }
     const m = acc.result();
     const r = { sqnr: m.sqnr, mse: m.mse, weightSqnr: sqnrDb(ws, we) };
@@ -103,7 +107,7 @@ export class Analyzer {
   /** Output metrics of a plan against the float model on the evaluation samples. */
   private measure(plan: Plan): OutputMetrics {
     const acc = new MetricAccumulator();
-    this.outputs(plan).forEach((out, i) => acc.add(this.refs[i], out));
+    this.outputs(plan).forEach((out, i) => acc.add(this.refs[i], out, this.weights?.[i] ?? 1));
     return acc.result();
   }
 
@@ -125,7 +129,7 @@ export class Analyzer {
 
   /** quantizeGraph's options for a plan, with this calibration's ranges and rounded int8 weights. */
   private quantOptions(precisions: Plan) {
-    return { precisions, ranges: this.calib.ranges, extremes: this.calib.extremes, int8Weights: this.calib.int8Weights };
+    return { precisions, ranges: this.calib.ranges, extremes: this.calib.extremes, int8Weights: this.calib.int8Weights, fitted: this.calib.fitted };
   }
 
   private spec(g: QGroup, p: Precision) {
@@ -185,16 +189,41 @@ export type { OutputMetrics, Tensor };
  * choice follows whichever hard inputs those few samples hold (rendered cls crops, session 4:
  * percentile 72.7 dB on 32 range samples without a near-tie crop, 31.3 dB held-out).
  */
-export function pickRanges(graph: Graph, calib: Calibration, judgeOn?: Calibration['activations']): { calib: Calibration; chosen: string; sqnr: Record<string, number> } {
-  const uniform = (c: Calibration) => {
-    const an = new Analyzer(graph, judgeOn ? { ...c, activations: judgeOn } : c);
-    return an.evaluate(new Map(an.groups.map((g) => [g.name, 'int8' as const]))).sqnr;
-  };
+export interface PickedRanges {
+  readonly calib: Calibration;
+  readonly chosen: string;
+  readonly sqnr: Record<string, number>;
+  /** Uniform int8's outputs with the chosen ranges, per judged sample (the margin reuses them). */
+  readonly outputs: TensorMap[];
+  /** Float outputs of the judged samples, in the same order. */
+  readonly references: TensorMap[];
+}
+
+/** Builds the analyzer a caller evaluates plans with (a bench may evaluate on another runtime). */
+export type AnalyzerFactory = (graph: Graph, calib: Calibration, weights?: readonly number[]) => Analyzer;
+export const defaultAnalyzer: AnalyzerFactory = (graph, calib, weights) => new Analyzer(graph, calib, Infinity, weights);
+
+export function pickRanges(graph: Graph, calib: Calibration, judgeOn?: Calibration['activations'], make: AnalyzerFactory = defaultAnalyzer,
+  weights?: readonly number[]): PickedRanges {
+  return pickRangesWith(calib, (c) => {
+    const an = make(graph, judgeOn ? { ...c, activations: judgeOn } : c, judgeOn ? weights : undefined);
+    const outputs = an.outputs(new Map(an.groups.map((g) => [g.name, 'int8' as const])));
+    return { outputs, references: an.references(), weights: an.weights };
+  });
+}
+
+/** pickRanges with the judging left to the caller: uniform int8's outputs and references per candidate. */
+export function pickRangesWith(calib: Calibration, judge: (c: Calibration) => { outputs: TensorMap[]; references: TensorMap[]; weights?: readonly number[] }): PickedRanges {
   const options: Record<string, Calibration> = {
     [calib.method]: calib, minmax: { ...calib, ranges: calib.extremes, method: 'minmax' }, mse: mseRanges(calib),
   };
   const sqnr: Record<string, number> = {};
+  const runs: Record<string, ReturnType<typeof judge>> = {};
   let chosen = calib.method as string;
-  for (const [k, c] of Object.entries(options)) { sqnr[k] = uniform(c); if (sqnr[k] > sqnr[chosen]) chosen = k; }
-  return { calib: options[chosen], chosen, sqnr };
+  for (const [k, c] of Object.entries(options)) {
+    runs[k] = judge(c);
+    sqnr[k] = metricsOf(runs[k].references, runs[k].outputs, runs[k].weights).sqnr;
+    if (sqnr[k] > sqnr[chosen]) chosen = k;
+  }
+  return { calib: options[chosen], chosen, sqnr, outputs: runs[chosen].outputs, references: runs[chosen].references };
 }
