@@ -148,9 +148,20 @@ class Rewriter {
         info.inputs.push(...w.inputs.map(() => null));
         continue;
       }
-      const refit = q && v.isConstant ? this.plan.fitted?.get(p)?.get(name) : undefined; // a refitted bias
-      outerIn.push(refit ? this.constant(`${name}_fit`, refit) : name);
       const t = this.types.get(name) ?? v.type;
+      const refit = q && v.isConstant ? this.plan.fitted?.get(p)?.get(name) : undefined; // a refitted bias
+      if (refit) {
+        // A new outer constant, and the body reads it under the same name (targets that inline a
+        // body resolve its inputs by name: the NPU's did not find the replaced bias).
+        const fit = this.constant(`${name}_fit`, refit);
+        outerIn.push(fit);
+        bodyIn.push({ name: fit, type: t });
+        bodyTypes.set(fit, t);
+        rename.set(name, fit);
+        info.inputs.push(null);
+        continue;
+      }
+      outerIn.push(name);
       bodyIn.push({ name, type: t });
       const have = this.repr.get(name);
       const want = q && !v.isConstant && v.type.dtype === 'f32' ? activationParams(this.range(name, p), p) : undefined;

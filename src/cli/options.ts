@@ -28,13 +28,15 @@ export function addQuantizeOptions(c: Command): Command {
     .option('--verify-samples <n>', 'auto: how many calibration samples only judge plans and set the sqnr margin (default half; 0 = no split)')
     .option('--confirm-samples <n>', 'auto: how many calibration samples only confirm the chosen plan (the search backs off when it misses there)')
     .option('--search-samples <n>', 'auto: verification samples per evaluation; a larger verification split is screened down to it')
+    .option('--weight-fit', 'uniform int4w: fit the weights too (int8/fp16/bf16 do by default)')
+    .option('--no-weight-fit', 'uniform int8/fp16/bf16: round weights to nearest instead of the error-compensating fit')
     .option('--int8-flow', 'int8: channel smoothing (depthwise-only or all sites, measured) before calibration and output-aware weight rounding after it');
 }
 
 export interface QuantizeFlags {
   quantize?: string; calib?: string; calibMethod?: string; accuracy?: string; size?: string; latency?: string;
   calibSamples?: string; verifySamples?: string; confirmSamples?: string; searchSamples?: string;
-  int8Flow?: boolean;
+  int8Flow?: boolean; weightFit?: boolean;
 }
 
 export function quantizeOptions(o: QuantizeFlags): { quantize?: QuantizeOptions } {
@@ -46,7 +48,7 @@ export function quantizeOptions(o: QuantizeFlags): { quantize?: QuantizeOptions 
     ...(o.searchSamples !== undefined ? { searchSamples: count(o.searchSamples, '--search-samples', 1) } : {}),
   };
   return { quantize: { precision: o.quantize, calib: o.calib, calibMethod: o.calibMethod, accuracy: o.accuracy, size: o.size, latency: o.latency, ...counts,
-    ...(o.int8Flow ? { int8Flow: true } : {}) } };
+    ...(o.int8Flow ? { int8Flow: true } : {}), ...(o.weightFit !== undefined ? { weightFit: o.weightFit } : {}) } };
 }
 
 function count(s: string, flag: string, min: number): number {
@@ -76,6 +78,8 @@ export function quantizeSummary(q: Record<string, unknown> | undefined): string[
   if (confirm) out.push(`confirmed on ${confirm.samples} other samples: SQNR lower bound ${confirm.sqnrLow} dB, ${confirm.passed ? 'held' : 'MISSED'} after ${confirm.backoffs} back-off(s)`);
   const flow = q.int8Flow as { smoothing: string; smoothedSites: number; roundedWeights: number } | 'plain' | undefined;
   if (flow && flow !== 'plain') out.push(`int8 flow: smoothing ${flow.smoothing} (${flow.smoothedSites} sites), ${flow.roundedWeights} conv weights with output-aware rounding`);
+  const fit = q.weightFit as { convs: number; bias: boolean } | string | undefined;
+  if (fit && typeof fit !== 'string') out.push(`weights: error-compensating fit of ${fit.convs} conv(s)${fit.bias ? ', biases refitted' : ''} (--no-weight-fit: round to nearest)`);
   const subs = (q.substituted as unknown[] | undefined)?.length;
   if (subs) out.push(`target substituted the precision of ${subs} group(s) (see report.json quantization.substituted)`);
   return out;

@@ -37,6 +37,20 @@ describe('tscc --quantize', () => {
     expect(Array.isArray(q.substituted)).toBe(true);
   });
 
+  it('uniform bf16 fits the weights by default (refitted biases compile for the NPU); --no-weight-fit rounds to nearest', async () => {
+    const run = async (out: string, ...extra: string[]) => {
+      const io = capture();
+      expect(await main(['compile', MODEL, '--target', 'npu', '--quantize', 'bf16', ...extra, '-o', join(dir, out)], io)).toBe(0);
+      return { text: io.stdout.join('\n'), q: JSON.parse(readFileSync(join(dir, out, 'report.json'), 'utf8')).quantization as QReport & { weightFit: { convs: number; bias: boolean } | string } };
+    };
+    const fit = await run('fit'), rtn = await run('rtn', '--no-weight-fit');
+    expect(fit.q.weightFit).toEqual({ target: 'sequential', convs: 3, bias: true });
+    expect(fit.text).toMatch(/error-compensating fit of 3 conv/);
+    expect(rtn.q.weightFit).toBe('round to nearest');
+    // Measured on the calibration samples both plans are judged on: the fit is at least as close to fp32.
+    expect(fit.q.metrics.sqnr).toBeGreaterThanOrEqual(rtn.q.metrics.sqnr - 0.05);
+  });
+
   it('compile auto with --calib DIR and an accuracy floor', async () => {
     const calib = join(dir, 'calib');
     for (let i = 0; i < 3; i++) { mkdirSync(join(calib, `s${i}`), { recursive: true }); writeFileSync(join(calib, `s${i}`, 'x.npy'), encodeNpy(randomTensor('f32', [1, 3, 32, 32], 50 + i))); }
