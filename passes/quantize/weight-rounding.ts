@@ -16,6 +16,7 @@ import { quantizeWeight } from '../../src/quant/weights.ts';
 import type { Calibration } from './calibrate.ts';
 import { quantGroups } from './groups.ts';
 import { cholesky, choleskyInverse } from './linalg.ts';
+import { geometry, patch } from './conv-geometry.ts';
 
 export interface RoundingInput {
   /** Precision per group (only int8 Conv groups are rounded this way). */
@@ -81,16 +82,6 @@ function eligible(g: Graph, c: Node): boolean {
   return c.op === 'Conv' && w.type.shape.length === 4 && w.consumers.length === 1 && (autoPad === 'NOTSET' || autoPad === 'VALID');
 }
 
-interface ConvGeom { c: number; h: number; w: number; kh: number; kw: number; oh: number; ow: number; sh: number; sw: number; dh: number; dw: number; pt: number; pl: number }
-
-function geometry(c: Node, x: Tensor, wShape: readonly number[]): ConvGeom {
-  const ints = (k: string, d: number[]) => { const v = c.attr.ints(k, d); return v.length ? v : d; };
-  const [sh, sw] = ints('strides', [1, 1]), [dh, dw] = ints('dilations', [1, 1]), pads = ints('pads', [0, 0, 0, 0]);
-  const [, , kh, kw] = wShape, [, ch, h, w] = x.shape;
-  const oh = Math.floor((h + pads[0] + pads[2] - dh * (kh - 1) - 1) / sh) + 1, ow = Math.floor((w + pads[1] + pads[3] - dw * (kw - 1) - 1) / sw) + 1;
-  return { c: ch, h, w, kh, kw, oh, ow, sh, sw, dh, dw, pt: pads[0], pl: pads[1] };
-}
-
 /** Output-aware rounding of one conv weight [M, C/g, kh, kw]; returns the dequantized weight. */
 function roundConv(c: Node, w: Tensor, xs: readonly Tensor[], maxPositions: number, noise: number, opts: RoundingOptions = {}): Float32Array {
   const shape = w.shape, wf = w.toF32();
@@ -127,17 +118,7 @@ function patchMoment(c: Node, xs: readonly Tensor[], wShape: readonly number[], 
       for (let pos = 0; pos < positions; pos += step) {
         const oy = Math.floor(pos / gm.ow), ox = pos % gm.ow;
         count++;
-        let i = 0;
-        for (let cc = 0; cc < cpg; cc++) {
-          const base = (b * gm.c + c0 + cc) * gm.h * gm.w;
-          for (let ty = 0; ty < gm.kh; ty++) {
-            const y = oy * gm.sh - gm.pt + ty * gm.dh;
-            for (let tx = 0; tx < gm.kw; tx++, i++) {
-              const xx = ox * gm.sw - gm.pl + tx * gm.dw;
-              p[i] = y >= 0 && y < gm.h && xx >= 0 && xx < gm.w ? d[base + y * gm.w + xx] : 0;
-            }
-          }
-        }
+        patch(gm, d, b, c0, cpg, oy, ox, p);
         for (let r = 0; r < n; r++) { const pr = p[r]; if (pr === 0) continue; for (let s = r; s < n; s++) h[r * n + s] += pr * p[s]; }
       }
     }

@@ -3,7 +3,7 @@
 // different magnitudes: what each promises (fp32 equivalence, on-grid weights with lower layer
 // output error, zero mean error) and that the quantize pass runs the result.
 import { describe, expect, it } from 'vitest';
-import { Graph, type NodeSpec, type TensorType } from '../../src/ir/graph/graph.ts';
+import { Graph } from '../../src/ir/graph/graph.ts';
 import { Tensor } from '../../src/ir/graph/tensor.ts';
 import { randomTensor, rng } from '../../src/runtime/random.ts';
 import { runGraph, type TensorMap } from '../../src/runtime/interpreter.ts';
@@ -16,8 +16,7 @@ import { correctBias } from '../../passes/quantize/bias-correct.ts';
 import { cholesky, choleskyInverse } from '../../passes/quantize/linalg.ts';
 import { fakeQuantize, quantizeWeight } from '../../src/quant/weights.ts';
 import { metricsOf } from '../../src/quant/sensitivity-metrics.ts';
-
-const ints = (v: number[]) => ({ kind: 'ints' as const, value: v });
+import { chainGraph } from './spread-chain.ts';
 
 /** x[1,4,10,10] → Conv 3×3 (8) → Relu → depthwise 3×3 (8) → Relu → Conv 1×1 (6); channel scales spread 100×. */
 function chain(seed = 1): Graph {
@@ -34,17 +33,7 @@ function chain(seed = 1): Graph {
     c('w2', spread(randomTensor('f32', [8, 1, 3, 3], seed + 3), 0)), c('b2', randomTensor('f32', [8], seed + 4, 0, 0.5)),
     c('w3', spread(randomTensor('f32', [6, 8, 1, 1], seed + 5), 1)), c('b3', randomTensor('f32', [6], seed + 6)),
   ];
-  const pads = { pads: ints([1, 1, 1, 1]) };
-  const nodes: NodeSpec[] = [
-    { name: 'conv1', op: 'Conv', inputs: ['x', 'w1', 'b1'], outputs: ['y1'], attrs: pads },
-    { name: 'relu1', op: 'Relu', inputs: ['y1'], outputs: ['r1'] },
-    { name: 'conv2', op: 'Conv', inputs: ['r1', 'w2', 'b2'], outputs: ['y2'], attrs: { ...pads, group: { kind: 'int', value: 8 } } },
-    { name: 'relu2', op: 'Relu', inputs: ['y2'], outputs: ['r2'] },
-    { name: 'conv3', op: 'Conv', inputs: ['r2', 'w3', 'b3'], outputs: ['y'] },
-  ];
-  const t = (shape: number[]): TensorType => ({ dtype: 'f32', shape });
-  const types = new Map([['y1', t([1, 8, 10, 10])], ['r1', t([1, 8, 10, 10])], ['y2', t([1, 8, 10, 10])], ['r2', t([1, 8, 10, 10])], ['y', t([1, 6, 10, 10])]]);
-  return Graph.build({ name: 'chain', opsets: { '': 17 }, inputs: [{ name: 'x', type: t([1, 4, 10, 10]) }], constants, nodes, outputs: ['y'], types });
+  return chainGraph(constants);
 }
 
 const samples = (n: number, seed: number): TensorMap[] => Array.from({ length: n }, (_, i) => ({ x: randomTensor('f32', [1, 4, 10, 10], seed + i, -0.2, 1) }));

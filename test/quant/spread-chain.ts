@@ -1,7 +1,7 @@
 // Shared pieces of the small conv chains in the int8-accuracy tests (smooth.test.ts,
 // depthwise-channels.test.ts): conv1's output channels differ ~100× in range, the case
 // per-tensor activation scales handle badly.
-import type { TensorType } from '../../src/ir/graph/graph.ts';
+import { Graph, type NodeSpec, type TensorType } from '../../src/ir/graph/graph.ts';
 import { Tensor } from '../../src/ir/graph/tensor.ts';
 import { randomTensor } from '../../src/runtime/random.ts';
 
@@ -23,4 +23,20 @@ export function chainConstants(seed: number, next: () => number) {
     constant('w2', randomTensor('f32', [8, 1, 3, 3], seed + 3)), constant('b2', randomTensor('f32', [8], seed + 4, 0, 0.5)),
     constant('w3', randomTensor('f32', [6, 8, 1, 1], seed + 5)), constant('b3', randomTensor('f32', [6], seed + 6)),
   ];
+}
+
+/** x[1,4,10,10] → conv1 3×3 (8) → Relu → depthwise 3×3 (8) → Relu → conv3 1×1 (6), on `constants` (w1 b1 w2 b2 w3 b3). */
+export function chainGraph(constants: ReturnType<typeof constant>[]): Graph {
+  const pads = { pads: { kind: 'ints' as const, value: [1, 1, 1, 1] } };
+  const nodes: NodeSpec[] = [
+    { name: 'conv1', op: 'Conv', inputs: ['x', 'w1', 'b1'], outputs: ['y1'], attrs: pads },
+    { name: 'relu1', op: 'Relu', inputs: ['y1'], outputs: ['r1'] },
+    { name: 'conv2', op: 'Conv', inputs: ['r1', 'w2', 'b2'], outputs: ['y2'], attrs: { ...pads, group: { kind: 'int', value: 8 } } },
+    { name: 'relu2', op: 'Relu', inputs: ['y2'], outputs: ['r2'] },
+    { name: 'conv3', op: 'Conv', inputs: ['r2', 'w3', 'b3'], outputs: ['y'] },
+  ];
+  const t = (shape: number[]): TensorType => ({ dtype: 'f32', shape });
+  const types = new Map(['y1', 'r1', 'y2', 'r2'].map((v) => [v, t([1, 8, 10, 10])]));
+  types.set('y', t([1, 6, 10, 10]));
+  return Graph.build({ name: 'chain', opsets: { '': 17 }, inputs: [{ name: 'x', type: t([1, 4, 10, 10]) }], constants, nodes, outputs: ['y'], types });
 }

@@ -22,25 +22,11 @@ import type { Precision } from '../../src/quant/precision.ts';
 import { f16BitsToF32, f32ToF16Bits } from '../../src/util/float16.ts';
 import { Analyzer } from '../../src/quant/sensitivity.ts';
 import { weightsOnly } from '../../src/quant/sensitivity-float.ts';
-import { chainConstants } from './spread-chain.ts';
-
-const ints = (v: number[]) => ({ kind: 'ints' as const, value: v });
+import { chainConstants, chainGraph } from './spread-chain.ts';
 
 /** x[1,4,10,10] → conv 3×3 (8, output channels spread 100×) → Relu → depthwise 3×3 → Relu → conv 1×1 (6), fused. */
 function chain(seed = 1): Graph {
-  const pads = { pads: ints([1, 1, 1, 1]) };
-  const nodes: NodeSpec[] = [
-    { name: 'conv1', op: 'Conv', inputs: ['x', 'w1', 'b1'], outputs: ['y1'], attrs: pads },
-    { name: 'relu1', op: 'Relu', inputs: ['y1'], outputs: ['r1'] },
-    { name: 'conv2', op: 'Conv', inputs: ['r1', 'w2', 'b2'], outputs: ['y2'], attrs: { ...pads, group: { kind: 'int', value: 8 } } },
-    { name: 'relu2', op: 'Relu', inputs: ['y2'], outputs: ['r2'] },
-    { name: 'conv3', op: 'Conv', inputs: ['r2', 'w3', 'b3'], outputs: ['y'] },
-  ];
-  const t = (shape: number[]): TensorType => ({ dtype: 'f32', shape });
-  const types = new Map(['y1', 'r1', 'y2', 'r2'].map((v) => [v, t([1, 8, 10, 10])]));
-  types.set('y', t([1, 6, 10, 10]));
-  const g = Graph.build({ name: 'chain', opsets: { '': 17 }, inputs: [{ name: 'x', type: t([1, 4, 10, 10]) }], constants: chainConstants(seed, rng(seed)), nodes, outputs: ['y'], types });
-  return optimizeGraph(g);
+  return optimizeGraph(chainGraph(chainConstants(seed, rng(seed))));
 }
 
 /** x[1,16,6,6] → three 1×1 convs 16→16 (no activation between): each can undo the one before's error. */
