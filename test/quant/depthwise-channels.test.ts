@@ -3,11 +3,11 @@
 // and the accuracy it buys on a conv chain whose channels differ 100× in range — checked against the
 // fp32 reference runtime and onnxruntime.
 import { describe, expect, it } from 'vitest';
-import { Graph, type NodeSpec, type TensorType } from '../../src/ir/graph/graph.ts';
+import type { Graph } from '../../src/ir/graph/graph.ts';
 import { Tensor } from '../../src/ir/graph/tensor.ts';
-import { chainConstants, constant } from './spread-chain.ts';
-import { randomTensor, rng } from '../../src/runtime/random.ts';
-import { runGraph, type TensorMap } from '../../src/runtime/interpreter.ts';
+import { chainConstants, chainGraph, chainSamples as samples } from './spread-chain.ts';
+import { rng } from '../../src/runtime/random.ts';
+import { runGraph } from '../../src/runtime/interpreter.ts';
 import { calibrate } from '../../passes/quantize/calibrate.ts';
 import { quantGroups } from '../../passes/quantize/groups.ts';
 import { isDepthwise, quantizeGraph } from '../../passes/quantize/quantize.ts';
@@ -16,27 +16,11 @@ import { toOnnxBytes } from '../../passes/quantize/export.ts';
 import { runOrt } from '../../src/driver/ort.ts';
 import { metricsOf } from '../../src/quant/sensitivity-metrics.ts';
 
-const ints = (v: number[]) => ({ kind: 'ints' as const, value: v });
-
 /** x[1,4,10,10] → Conv 3×3 (8) → [Relu] → depthwise 3×3 (8) → Relu → Conv 1×1 (6); conv1's channels spread 100×. */
 function chain(relu = true, seed = 1): Graph {
-  const next = rng(seed);
-  const constants = chainConstants(seed, next);
-  const pads = { pads: ints([1, 1, 1, 1]) }, dwIn = relu ? 'r1' : 'y1';
-  const nodes: NodeSpec[] = [
-    { name: 'conv1', op: 'Conv', inputs: ['x', 'w1', 'b1'], outputs: ['y1'], attrs: pads },
-    ...(relu ? [{ name: 'relu1', op: 'Relu', inputs: ['y1'], outputs: ['r1'] }] : []),
-    { name: 'conv2', op: 'Conv', inputs: [dwIn, 'w2', 'b2'], outputs: ['y2'], attrs: { ...pads, group: { kind: 'int', value: 8 } } },
-    { name: 'relu2', op: 'Relu', inputs: ['y2'], outputs: ['r2'] },
-    { name: 'conv3', op: 'Conv', inputs: ['r2', 'w3', 'b3'], outputs: ['y'] },
-  ];
-  const t = (shape: number[]): TensorType => ({ dtype: 'f32', shape });
-  const types = new Map(['y1', 'r1', 'y2', 'r2'].map((v) => [v, t([1, 8, 10, 10])]));
-  types.set('y', t([1, 6, 10, 10]));
-  return Graph.build({ name: 'chain', opsets: { '': 17 }, inputs: [{ name: 'x', type: t([1, 4, 10, 10]) }], constants, nodes, outputs: ['y'], types });
+  return chainGraph(chainConstants(seed, rng(seed)), { relu1: relu });
 }
 
-const samples = (n: number, seed: number): TensorMap[] => Array.from({ length: n }, (_, i) => ({ x: randomTensor('f32', [1, 4, 10, 10], seed + i, -0.2, 1) }));
 const int8Plan = (g: Graph) => new Map(quantGroups(g).map((q) => [q.name, 'int8' as const]));
 const bodyOf = (g: Graph, name: string) => g.nodes.find((n) => n.name === name || n.name === `fused_${name}`)!;
 

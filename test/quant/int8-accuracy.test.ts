@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { Graph } from '../../src/ir/graph/graph.ts';
 import { Tensor } from '../../src/ir/graph/tensor.ts';
 import { randomTensor, rng } from '../../src/runtime/random.ts';
-import { runGraph, type TensorMap } from '../../src/runtime/interpreter.ts';
+import { runGraph } from '../../src/runtime/interpreter.ts';
 import { calibrate } from '../../passes/quantize/calibrate.ts';
 import { quantGroups } from '../../passes/quantize/groups.ts';
 import { quantizeGraph } from '../../passes/quantize/quantize.ts';
@@ -16,7 +16,7 @@ import { correctBias } from '../../passes/quantize/bias-correct.ts';
 import { cholesky, choleskyInverse } from '../../passes/quantize/linalg.ts';
 import { fakeQuantize, quantizeWeight } from '../../src/quant/weights.ts';
 import { metricsOf } from '../../src/quant/sensitivity-metrics.ts';
-import { chainGraph } from './spread-chain.ts';
+import { chainGraph, chainSamples as samples } from './spread-chain.ts';
 
 /** x[1,4,10,10] → Conv 3×3 (8) → Relu → depthwise 3×3 (8) → Relu → Conv 1×1 (6); channel scales spread 100×. */
 function chain(seed = 1): Graph {
@@ -36,7 +36,6 @@ function chain(seed = 1): Graph {
   return chainGraph(constants);
 }
 
-const samples = (n: number, seed: number): TensorMap[] => Array.from({ length: n }, (_, i) => ({ x: randomTensor('f32', [1, 4, 10, 10], seed + i, -0.2, 1) }));
 const int8Plan = (g: Graph) => new Map(quantGroups(g).map((q) => [q.name, 'int8' as const]));
 
 describe('cross-layer equalization', () => {

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { Graph, type NodeSpec, type TensorType } from '../../src/ir/graph/graph.ts';
 import { Tensor } from '../../src/ir/graph/tensor.ts';
-import { chainConstants, constant } from './spread-chain.ts';
+import { chainConstants, chainSamples as samples, constant } from './spread-chain.ts';
 import { randomTensor, rng } from '../../src/runtime/random.ts';
 import { runGraph, type TensorMap } from '../../src/runtime/interpreter.ts';
 import { calibrate } from '../../passes/quantize/calibrate.ts';
@@ -48,7 +48,6 @@ function chain(extraReader = false, seed = 1): Graph {
   return Graph.build({ name: 'chain', opsets: { '': 17 }, inputs: [{ name: 'x', type: t([1, 4, 10, 10]) }], constants, nodes, outputs, types });
 }
 
-const samples = (n: number, seed: number): TensorMap[] => Array.from({ length: n }, (_, i) => ({ x: randomTensor('f32', [1, 4, 10, 10], seed + i, -0.2, 1) }));
 const int8Plan = (g: Graph) => new Map(quantGroups(g).map((q) => [q.name, 'int8' as const]));
 const channelAbsMax = (g: Graph, name: string, xs: TensorMap[]) => {
   const out = new Array<number>(8).fill(0);

@@ -4,6 +4,7 @@
 import { Graph, type NodeSpec, type TensorType } from '../../src/ir/graph/graph.ts';
 import { Tensor } from '../../src/ir/graph/tensor.ts';
 import { randomTensor } from '../../src/runtime/random.ts';
+import type { TensorMap } from '../../src/runtime/interpreter.ts';
 
 /** Scales each output channel (dim 0) of `t` by 10^u, u uniform in [−1, 1) from `next`. */
 export function spreadChannels(t: Tensor, next: () => number): Tensor {
@@ -25,13 +26,16 @@ export function chainConstants(seed: number, next: () => number) {
   ];
 }
 
-/** x[1,4,10,10] → conv1 3×3 (8) → Relu → depthwise 3×3 (8) → Relu → conv3 1×1 (6), on `constants` (w1 b1 w2 b2 w3 b3). */
-export function chainGraph(constants: ReturnType<typeof constant>[]): Graph {
+/**
+ * x[1,4,10,10] → conv1 3×3 (8) → [Relu] → depthwise 3×3 (8) → Relu → conv3 1×1 (6), on `constants`
+ * (w1 b1 w2 b2 w3 b3). `relu1: false` feeds conv1's output to the depthwise conv directly.
+ */
+export function chainGraph(constants: ReturnType<typeof constant>[], { relu1 = true } = {}): Graph {
   const pads = { pads: { kind: 'ints' as const, value: [1, 1, 1, 1] } };
   const nodes: NodeSpec[] = [
     { name: 'conv1', op: 'Conv', inputs: ['x', 'w1', 'b1'], outputs: ['y1'], attrs: pads },
-    { name: 'relu1', op: 'Relu', inputs: ['y1'], outputs: ['r1'] },
-    { name: 'conv2', op: 'Conv', inputs: ['r1', 'w2', 'b2'], outputs: ['y2'], attrs: { ...pads, group: { kind: 'int', value: 8 } } },
+    ...(relu1 ? [{ name: 'relu1', op: 'Relu', inputs: ['y1'], outputs: ['r1'] }] : []),
+    { name: 'conv2', op: 'Conv', inputs: [relu1 ? 'r1' : 'y1', 'w2', 'b2'], outputs: ['y2'], attrs: { ...pads, group: { kind: 'int', value: 8 } } },
     { name: 'relu2', op: 'Relu', inputs: ['y2'], outputs: ['r2'] },
     { name: 'conv3', op: 'Conv', inputs: ['r2', 'w3', 'b3'], outputs: ['y'] },
   ];
@@ -40,3 +44,6 @@ export function chainGraph(constants: ReturnType<typeof constant>[]): Graph {
   types.set('y', t([1, 6, 10, 10]));
   return Graph.build({ name: 'chain', opsets: { '': 17 }, inputs: [{ name: 'x', type: t([1, 4, 10, 10]) }], constants, nodes, outputs: ['y'], types });
 }
+
+/** n inputs x[1,4,10,10] for the chain, uniform in [−0.2, 1), seeds seed … seed + n − 1. */
+export const chainSamples = (n: number, seed: number): TensorMap[] => Array.from({ length: n }, (_, i) => ({ x: randomTensor('f32', [1, 4, 10, 10], seed + i, -0.2, 1) }));

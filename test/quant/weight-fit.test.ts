@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { Graph, type NodeSpec, type TensorType } from '../../src/ir/graph/graph.ts';
 import { Tensor } from '../../src/ir/graph/tensor.ts';
 import { randomTensor, rng } from '../../src/runtime/random.ts';
-import { runGraph, type TensorMap } from '../../src/runtime/interpreter.ts';
+import { runGraph } from '../../src/runtime/interpreter.ts';
 import { runOrt } from '../../src/driver/ort.ts';
 import { compareTensors } from '../../src/runtime/compare.ts';
 import { optimizeGraph } from '../../passes/index.ts';
@@ -22,7 +22,7 @@ import type { Precision } from '../../src/quant/precision.ts';
 import { f16BitsToF32, f32ToF16Bits } from '../../src/util/float16.ts';
 import { Analyzer } from '../../src/quant/sensitivity.ts';
 import { weightsOnly } from '../../src/quant/sensitivity-float.ts';
-import { chainConstants, chainGraph } from './spread-chain.ts';
+import { chainConstants, chainGraph, chainSamples as samples } from './spread-chain.ts';
 
 /** x[1,4,10,10] → conv 3×3 (8, output channels spread 100×) → Relu → depthwise 3×3 → Relu → conv 1×1 (6), fused. */
 function chain(seed = 1): Graph {
@@ -38,7 +38,6 @@ function linearChain(seed = 3): Graph {
   return optimizeGraph(Graph.build({ name: 'lin', opsets: { '': 17 }, inputs: [{ name: 'x', type: t([1, 16, 6, 6]) }], constants, nodes, outputs: ['y'], types: new Map([['y1', t([1, 16, 6, 6])], ['y2', t([1, 16, 6, 6])], ['y', t([1, 16, 6, 6])]]) }));
 }
 
-const samples = (n: number, seed: number): TensorMap[] => Array.from({ length: n }, (_, i) => ({ x: randomTensor('f32', [1, 4, 10, 10], seed + i, -0.2, 1) }));
 const uniform = (g: Graph, p: Precision) => new Map(quantGroups(g).map((q) => [q.name, p]));
 const GRIDS = ['int8', 'int4w', 'fp16', 'bf16'] as const;
 
