@@ -44,10 +44,16 @@ export interface QuantPlan {
    * that channel's requantization multiplier s_x[c]·s_w[c]/s_y at no cost. Absent: per-tensor.
    */
   readonly channelRanges?: ReadonlyMap<string, readonly Range[]>;
+  /**
+   * Per-channel (axis 1) offsets of rank-4 activations stored as fp16 / bf16 (`floatOffsets`,
+   * float-offsets.ts): the boundary holds x − c (Sub before the Cast) and every reader adds c back
+   * after its Cast to f32 — the format rounds what varies, not the channel's offset. Absent: plain Cast.
+   */
+  readonly floatOffsets?: ReadonlyMap<string, Float32Array>;
 }
 
-/** What a boundary value holds after the rewrite (absent: f32 as before). */
-type Repr = ActivationParams;
+/** What a boundary value holds after the rewrite (absent: f32 as before); `offset`: fp16/bf16 holding x − offset. */
+type Repr = ActivationParams & { offset?: readonly number[] };
 /** `quant.inputs` entry of a per-channel (axis 1) u8 input of a depthwise group. */
 interface ChannelRepr { dtype: 'u8'; axis: 1; scale: number[]; zeroPoint: number[] }
 
@@ -120,7 +126,7 @@ class Rewriter {
       if (!f) {
         f = this.fresh(`${v.name}__f`);
         this.standalone.set(v.name, f);
-        out.push(this.toFloat(v.name, f, this.repr.get(v.name)!, null));
+        out.push(...this.toFloat(v.name, f, this.repr.get(v.name)!, null));
         this.types.set(f, { dtype: 'f32', shape: v.type.shape });
       }
       return f;
@@ -164,7 +170,7 @@ class Rewriter {
       outerIn.push(name);
       bodyIn.push({ name, type: t });
       const have = this.repr.get(name);
-      const want = q && !v.isConstant && v.type.dtype === 'f32' ? activationParams(this.range(name, p), p) : undefined;
+      const want = q && !v.isConstant && v.type.dtype === 'f32' ? this.params(name, p) : undefined;
       const perChannel = !have && q && p === 'int8' && name === q.compute.input(0)?.name ? this.channelParams(q, name) : undefined;
       info.inputs.push(perChannel?.info ?? have ?? (want && want.dtype !== 'f32' ? want : null));
       if (!have && (!want || want.dtype === 'f32')) continue;
@@ -172,7 +178,7 @@ class Rewriter {
       rename.set(name, f);
       bodyTypes.set(f, { dtype: 'f32', shape: v.type.shape });
       if (perChannel) prologue.push(...this.channelRoundTrip(name, f, perChannel.scale, perChannel.zeroPoint, v.type, bodyConsts, bodyTypes));
-      else if (have) prologue.push(this.toFloat(name, f, have, bodyConsts, bodyTypes));
+      else if (have) prologue.push(...this.toFloat(name, f, have, bodyConsts, bodyTypes));
       else prologue.push(...this.roundTrip(name, f, want!, v.type, bodyConsts, bodyTypes));
     }
     const outs = n.outputs.map((o) => o.name);
@@ -182,11 +188,11 @@ class Rewriter {
         // dequantize at once, adding a rounding step for nothing (and graph outputs stay f32).
         if (this.graphOutputs.has(o) || !this.g.value(o)!.consumers.some((c) => this.precisionOf(c) === p)) continue;
         if (p === 'int8' && this.perChannelReader(o)) continue; // its depthwise reader quantizes it per channel
-        const a = activationParams(this.range(o, p), p);
+        const a = this.params(o, p);
         const f = `${o}__f`;
         rename.set(o, f);
         bodyTypes.set(f, bodyTypes.get(o)!);
-        epilogue.push(this.fromFloat(f, o, a, bodyConsts, bodyTypes));
+        epilogue.push(...this.fromFloat(f, o, a, bodyConsts, bodyTypes));
         this.repr.set(o, a);
         info.output = a;
       }
@@ -245,6 +251,13 @@ class Rewriter {
     return this.quantizable.has(n.name) ? this.plan.precisions.get(n.name) ?? 'fp32' : 'fp32';
   }
 
+  /** The boundary encoding of activation `name` read or written by a group of precision p. */
+  private params(name: string, p: Precision): Repr {
+    const a = activationParams(this.range(name, p), p);
+    const offset = (a.dtype === 'f16' || a.dtype === 'bf16') ? this.plan.floatOffsets?.get(name) : undefined;
+    return offset ? { ...a, offset: [...offset] } : a;
+  }
+
   private range(name: string, p: Precision): Range {
     const r = (p.startsWith('fp8') ? this.plan.extremes ?? this.plan.ranges : this.plan.ranges).get(name);
     if (!r) throw new UsageError(`quantize: no calibrated range for activation "${name}"`);
@@ -290,20 +303,34 @@ class Rewriter {
     return name;
   }
 
-  /** x (narrow) → f (f32): DequantizeLinear with the producer's scale, or Cast. */
-  private toFloat(x: string, f: string, r: Repr, consts: ValueSpec[] | null, _types?: Map<string, TensorType>): NodeSpec {
-    if (r.dtype === 'f16' || r.dtype === 'bf16') return { name: `${f}_cast`, op: 'Cast', inputs: [x], outputs: [f], attrs: { to: int(onnxCode('f32')) } };
-    const [s, z] = this.params(x, r, consts);
-    return { name: `${f}_dq`, op: 'DequantizeLinear', inputs: [x, s, z], outputs: [f] };
+  /** x (narrow) → f (f32): DequantizeLinear with the producer's scale, or Cast (+ the offset back). */
+  private toFloat(x: string, f: string, r: Repr, consts: ValueSpec[] | null, types?: Map<string, TensorType>): NodeSpec[] {
+    if (r.dtype === 'f16' || r.dtype === 'bf16') {
+      if (!r.offset) return [{ name: `${f}_cast`, op: 'Cast', inputs: [x], outputs: [f], attrs: { to: int(onnxCode('f32')) } }];
+      const mid = `${f}_centred`, c = this.offset(x, r.offset, consts);
+      (types ?? this.types).set(mid, { dtype: 'f32', shape: (types?.get(x) ?? this.types.get(x) ?? this.g.value(x)!.type).shape });
+      return [
+        { name: `${f}_cast`, op: 'Cast', inputs: [x], outputs: [mid], attrs: { to: int(onnxCode('f32')) } },
+        { name: `${f}_add`, op: 'Add', inputs: [mid, c], outputs: [f] },
+      ];
+    }
+    const [s, z] = this.scaleZp(x, r, consts);
+    return [{ name: `${f}_dq`, op: 'DequantizeLinear', inputs: [x, s, z], outputs: [f] }];
   }
 
-  /** f (f32) → y (narrow): QuantizeLinear with the calibrated scale, or Cast. */
-  private fromFloat(f: string, y: string, r: Repr, consts: ValueSpec[], types: Map<string, TensorType>): NodeSpec {
-    const shape = types.get(f)!.shape;
+  /** f (f32) → y (narrow): QuantizeLinear with the calibrated scale, or Cast (of f − offset). */
+  private fromFloat(f: string, y: string, r: Repr, consts: ValueSpec[], types: Map<string, TensorType>, shape = types.get(f)!.shape): NodeSpec[] {
     types.set(y, { dtype: r.dtype as DType, shape });
-    if (r.dtype === 'f16' || r.dtype === 'bf16') return { name: `${y}_cast`, op: 'Cast', inputs: [f], outputs: [y], attrs: { to: int(onnxCode(r.dtype)) } };
-    const [s, z] = this.params(y, r, consts);
-    return { name: `${y}_q`, op: 'QuantizeLinear', inputs: [f, s, z], outputs: [y] };
+    const dt = r.dtype;
+    if (dt === 'f16' || dt === 'bf16') {
+      const cast = (from: string): NodeSpec => ({ name: `${y}_cast`, op: 'Cast', inputs: [from], outputs: [y], attrs: { to: int(onnxCode(dt)) } });
+      if (!r.offset) return [cast(f)];
+      const mid = `${y}__centred`;
+      types.set(mid, { dtype: 'f32', shape });
+      return [{ name: `${y}_sub`, op: 'Sub', inputs: [f, this.offset(y, r.offset, consts)], outputs: [mid] }, cast(mid)];
+    }
+    const [s, z] = this.scaleZp(y, r, consts);
+    return [{ name: `${y}_q`, op: 'QuantizeLinear', inputs: [f, s, z], outputs: [y] }];
   }
 
   /** An f32 input of a quantized group: fake-quantize it (Q→DQ or Cast→Cast) with the group's own parameters. */
@@ -317,22 +344,28 @@ class Rewriter {
       }];
     }
     const mid = `${x}__${r.dtype}`;
-    types.set(mid, { dtype: r.dtype as DType, shape: t.shape });
     if (r.dtype === 'f16' || r.dtype === 'bf16') {
-      return [
-        { name: `${mid}_cast`, op: 'Cast', inputs: [x], outputs: [mid], attrs: { to: int(onnxCode(r.dtype)) } },
-        { name: `${f}_cast`, op: 'Cast', inputs: [mid], outputs: [f], attrs: { to: int(onnxCode('f32')) } },
-      ];
+      return [...this.fromFloat(x, mid, r, consts, types, t.shape), ...this.toFloat(mid, f, r, consts, types)];
     }
-    const [s, z] = this.params(mid, r, consts);
+    types.set(mid, { dtype: r.dtype as DType, shape: t.shape });
+    const [s, z] = this.scaleZp(mid, r, consts);
     return [
       { name: `${mid}_q`, op: 'QuantizeLinear', inputs: [x, s, z], outputs: [mid] },
       { name: `${f}_dq`, op: 'DequantizeLinear', inputs: [mid, s, z], outputs: [f] },
     ];
   }
 
+  /** A float boundary's offsets as a [1, C, 1, 1] constant of the body, or of the outer graph (consts null). */
+  private offset(base: string, offset: readonly number[], consts: ValueSpec[] | null): string {
+    const t = new Tensor('f32', [1, offset.length, 1, 1], Float32Array.from(offset));
+    if (!consts) return this.constant(`${base}_offset`, t);
+    const name = `${base}_offset`;
+    if (!consts.some((c) => c.name === name)) consts.push({ name, type: { dtype: 'f32', shape: t.shape }, constant: t });
+    return name;
+  }
+
   /** Scale and zero point as one-element constants of the body, or of the outer graph (consts null). */
-  private params(base: string, r: Repr, consts: ValueSpec[] | null): [string, string] {
+  private scaleZp(base: string, r: Repr, consts: ValueSpec[] | null): [string, string] {
     const zd = r.dtype as DType;
     const scale = Tensor.scalar('f32', r.scale);
     const zp = zd === 'f8e4m3' || zd === 'f8e5m2' ? new Tensor(zd, []) : Tensor.scalar(zd, r.zeroPoint);

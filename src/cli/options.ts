@@ -30,13 +30,14 @@ export function addQuantizeOptions(c: Command): Command {
     .option('--search-samples <n>', 'auto: verification samples per evaluation; a larger verification split is screened down to it')
     .option('--weight-fit', 'uniform int4w: fit the weights too (int8/fp16/bf16 do by default)')
     .option('--no-weight-fit', 'uniform int8/fp16/bf16: round weights to nearest instead of the error-compensating fit')
+    .option('--no-float-offsets', 'fp16/bf16: plain casts at group boundaries instead of storing x − (per-channel calibration mean)')
     .option('--int8-flow', 'int8: channel smoothing (depthwise-only or all sites, measured) before calibration and output-aware weight rounding after it');
 }
 
 export interface QuantizeFlags {
   quantize?: string; calib?: string; calibMethod?: string; accuracy?: string; size?: string; latency?: string;
   calibSamples?: string; verifySamples?: string; confirmSamples?: string; searchSamples?: string;
-  int8Flow?: boolean; weightFit?: boolean;
+  int8Flow?: boolean; weightFit?: boolean; floatOffsets?: boolean;
 }
 
 export function quantizeOptions(o: QuantizeFlags): { quantize?: QuantizeOptions } {
@@ -48,7 +49,8 @@ export function quantizeOptions(o: QuantizeFlags): { quantize?: QuantizeOptions 
     ...(o.searchSamples !== undefined ? { searchSamples: count(o.searchSamples, '--search-samples', 1) } : {}),
   };
   return { quantize: { precision: o.quantize, calib: o.calib, calibMethod: o.calibMethod, accuracy: o.accuracy, size: o.size, latency: o.latency, ...counts,
-    ...(o.int8Flow ? { int8Flow: true } : {}), ...(o.weightFit !== undefined ? { weightFit: o.weightFit } : {}) } };
+    ...(o.int8Flow ? { int8Flow: true } : {}), ...(o.weightFit !== undefined ? { weightFit: o.weightFit } : {}),
+    ...(o.floatOffsets === false ? { floatOffsets: false } : {}) } };
 }
 
 function count(s: string, flag: string, min: number): number {
@@ -80,6 +82,8 @@ export function quantizeSummary(q: Record<string, unknown> | undefined): string[
   if (flow && flow !== 'plain') out.push(`int8 flow: smoothing ${flow.smoothing} (${flow.smoothedSites} sites), ${flow.roundedWeights} conv weights with output-aware rounding`);
   const fit = q.weightFit as { convs: number; bias: boolean } | string | undefined;
   if (fit && typeof fit !== 'string') out.push(`weights: error-compensating fit of ${fit.convs} conv(s)${fit.bias ? ', biases refitted' : ''} (--no-weight-fit: round to nearest)`);
+  const off = q.floatOffsets as { values: number; of: number } | string | undefined;
+  if (off && typeof off !== 'string') out.push(`float boundaries: ${off.values} of ${off.of} stored as x − (channel mean) (--no-float-offsets: plain casts)`);
   const subs = (q.substituted as unknown[] | undefined)?.length;
   if (subs) out.push(`target substituted the precision of ${subs} group(s) (see report.json quantization.substituted)`);
   return out;

@@ -129,7 +129,7 @@ export class Analyzer {
 
   /** quantizeGraph's options for a plan, with this calibration's ranges and rounded int8 weights. */
   private quantOptions(precisions: Plan) {
-    return { precisions, ranges: this.calib.ranges, extremes: this.calib.extremes, int8Weights: this.calib.int8Weights, fitted: this.calib.fitted };
+    return { precisions, ranges: this.calib.ranges, extremes: this.calib.extremes, int8Weights: this.calib.int8Weights, fitted: this.calib.fitted, floatOffsets: this.calib.floatOffsets };
   }
 
   private spec(g: QGroup, p: Precision) {
