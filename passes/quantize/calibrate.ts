@@ -31,6 +31,8 @@ export interface Calibration {
   /** Error-compensating rounding on any weight grid (`withWeightRounding`, weight-fit-graph.ts), passed on
    *  as QuantPlan.fitted by the Analyzer. Absent: round to nearest. */
   readonly fitted?: ReadonlyMap<Precision, ReadonlyMap<string, Tensor>>;
+  /** Per-channel offsets of fp16/bf16 boundaries (float-offsets.ts), passed on as QuantPlan.floatOffsets. */
+  readonly floatOffsets?: ReadonlyMap<string, Float32Array>;
 }
 
 export function calibrate(g: Graph, samples: readonly TensorMap[], method: ObserverKind = 'percentile', keep = true): Calibration {
