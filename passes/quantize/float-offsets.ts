@@ -9,6 +9,7 @@
 // stem BatchNorm output, the head's ConvTranspose input — held half the noise.
 import type { Graph } from '../../src/ir/graph/graph.ts';
 import type { Tensor } from '../../src/ir/graph/tensor.ts';
+import { bf16BitsToF32, f32ToBf16Bits } from '../../src/util/float16.ts';
 
 export interface OffsetOptions {
   /** Keep an offset only where it lowers the value's predicted rounding noise by at least this (default 1 dB). */
@@ -31,7 +32,9 @@ export function floatOffsets(g: Graph, activations: readonly ReadonlyMap<string,
     const { mean, square } = moments;
     let power = 0, spread = 0;
     for (let c = 0; c < mean.length; c++) { power += square[c]; spread += square[c] - mean[c] ** 2; }
-    if (power > 0 && power >= minGain * Math.max(spread, 0)) out.set(name, Float32Array.from(mean));
+    // Offsets on the bf16 grid (exact in fp16 too): a value equal to its offset — the zeros of a Relu
+    // output become −c — is stored exactly, as the zero was before.
+    if (power > 0 && power >= minGain * Math.max(spread, 0)) out.set(name, Float32Array.from(mean, (m) => bf16BitsToF32(f32ToBf16Bits(m))));
   }
   return out;
 }

@@ -30,7 +30,8 @@ export function addQuantizeOptions(c: Command): Command {
     .option('--search-samples <n>', 'auto: verification samples per evaluation; a larger verification split is screened down to it')
     .option('--weight-fit', 'uniform int4w: fit the weights too (int8/fp16/bf16 do by default)')
     .option('--no-weight-fit', 'uniform int8/fp16/bf16: round weights to nearest instead of the error-compensating fit')
-    .option('--no-float-offsets', 'fp16/bf16: plain casts at group boundaries instead of storing x − (per-channel calibration mean)')
+    .option('--float-offsets', 'fp16/bf16: store group boundaries as x − (per-channel calibration mean) (default for bf16 on targets that store bf16)')
+    .option('--no-float-offsets', 'fp16/bf16: plain casts at group boundaries')
     .option('--int8-flow', 'int8: channel smoothing (depthwise-only or all sites, measured) before calibration and output-aware weight rounding after it');
 }
 
@@ -50,7 +51,7 @@ export function quantizeOptions(o: QuantizeFlags): { quantize?: QuantizeOptions 
   };
   return { quantize: { precision: o.quantize, calib: o.calib, calibMethod: o.calibMethod, accuracy: o.accuracy, size: o.size, latency: o.latency, ...counts,
     ...(o.int8Flow ? { int8Flow: true } : {}), ...(o.weightFit !== undefined ? { weightFit: o.weightFit } : {}),
-    ...(o.floatOffsets === false ? { floatOffsets: false } : {}) } };
+    ...(o.floatOffsets !== undefined ? { floatOffsets: o.floatOffsets } : {}) } };
 }
 
 function count(s: string, flag: string, min: number): number {

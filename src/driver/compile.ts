@@ -49,6 +49,7 @@ export async function compileModel(model: Model, opts: CompileOptions): Promise<
   let graph = opts.noPasses ? source : optimizeGraph(source, { target });
   const quant = opts.quantize ? await quantizeFused(graph, opts.quantize, {
     supports: (n) => { const s = target.supports(n); return s.ok ? null : s.reason; },
+    precisions: (n) => { const s = target.supports(n); return s.ok ? s.precisions : []; },
     // Targets that schedule graph nodes themselves (the NPU) estimate a graph without lowering: --latency.
     ...(target.lowersToTensorIR === false ? { estimate: async (q: Graph) => (await target.compile({ graph: q, kernels: [] })).kernels } : {}),
   }) : undefined;

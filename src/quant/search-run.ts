@@ -73,9 +73,12 @@ export interface QuantizeOptions {
   /**
    * Uniform fp16 / bf16: store each rank-4 boundary as x − c, c its per-channel calibration mean, where
    * that lowers the predicted rounding noise by ≥ 1 dB (passes/quantize/float-offsets.ts; a Sub before
-   * the producer's Cast, an Add after each reader's). Default on for fp16 / bf16 (false: plain Cast);
-   * CLI `--no-float-offsets`. Not used by auto. Held-out, session 6: PP-OCRv4 det 192² bf16 activations
-   * only 40.5 → 45.2 dB.
+   * the producer's Cast, an Add after each reader's). Default: on for bf16 when the target stores bf16
+   * (the reference runtime, CUDA, PIM with a bf16 mode — not the NPU or WGSL, which substitute a wider
+   * type and would only pay for the extra Sub/Add), off for fp16 (its 11 bits do not need it); CLI
+   * `--float-offsets` / `--no-float-offsets`. Not used by auto. Held-out, session 6: PP-OCRv4 det 192²
+   * bf16 activations only 40.5 → 45.2 dB. Cost where the target does not fuse them: PP-OCR cls bf16 on
+   * the NPU 52,676 → 63,456 cycles (hence off there).
    */
   readonly floatOffsets?: boolean;
 }
@@ -85,6 +88,8 @@ export interface QuantizeHooks {
   estimate?: (g: Graph) => Promise<readonly { name: string; ops: readonly string[]; cycles?: number }[]>;
   /** The target's verdict on a node of the quantized graph: null when it runs it, else why not. */
   supports?: (n: Node) => string | null;
+  /** The precisions the target runs a node in natively (Target.supports' `precisions`); absent: all. */
+  precisions?: (n: Node) => readonly string[];
 }
 
 export interface QuantizeOutcome {
@@ -132,7 +137,7 @@ export async function quantizeFused(graph: Graph, opts: QuantizeOptions, hooks: 
   else if (flow) ({ best: { graph, calib, picked }, report: flowReport } = int8Flow(graph, set.samples, ranged));
   else ({ calib, picked } = ranged(graph));
   const floatMode = mode === 'fp16' || mode === 'bf16';
-  if (floatMode && opts.floatOffsets !== false) calib = { ...calib, floatOffsets: floatOffsets(graph, calib.activations, groupInputs(graph)) };
+  if (floatMode && (opts.floatOffsets ?? (mode === 'bf16' && storesBf16(graph, hooks)))) calib = { ...calib, floatOffsets: floatOffsets(graph, calib.activations, groupInputs(graph)) };
   const fit = mode !== 'auto' && !flow && GRID_PRECISIONS.has(mode) && (opts.weightFit ?? FIT_BY_DEFAULT.has(mode));
   if (fit) {
     const precisions = new Map(quantGroups(graph).map((q) => [q.name, mode]));
@@ -263,6 +268,11 @@ function samePrecision(planned: string, ran: string): boolean {
 
 /** The precisions whose uniform plans get the weight fit unless told otherwise (see `weightFit`). */
 const FIT_BY_DEFAULT: ReadonlySet<Precision> = new Set(['int8', 'fp16', 'bf16']);
+
+/** Whether the target runs the quantizable groups in bf16 itself (absent hook: the reference runtime, yes). */
+function storesBf16(g: Graph, hooks: QuantizeHooks): boolean {
+  return !hooks.precisions || quantGroups(g).some((q) => hooks.precisions!(q.node).includes('bf16'));
+}
 
 /** The activation values quantizable groups read (where a float boundary can be). */
 function groupInputs(g: Graph): string[] {

@@ -111,12 +111,20 @@ describe('float boundary offsets on every target', () => {
   const input = chainSamples(1, 900)[0];
   // NPU: its float path is f16 (bf16 substituted, reported); WGSL: f32/f16; CUDA: bf16 tensor cores (CPU emulation).
   it.each([['npu', 1e-2], ['wgsl', 1e-2], ['cuda', 1e-2]] as const)('%s runs the Sub / Add of an offset boundary as the reference runtime does', async (target, tol) => {
-    const c = await compileModel(model, { target, quantize: { precision: 'bf16', calibSamples: 4 } });
+    const c = await compileModel(model, { target, quantize: { precision: 'bf16', calibSamples: 4, floatOffsets: true } });
     const q = c.quantization as { floatOffsets: { values: number } };
     expect(q.floatOffsets.values).toBeGreaterThan(0);
     const ours = (await c.target.run!(c.artifact, input)).outputs;
     const ref = runGraph(c.plan.graph, input);
     const d = compareTensors('y', ours.y, ref.y, tol);
     expect(d.ok, `max|a-b| ${d.maxAbs} of ${d.maxRef}`).toBe(true);
+  }, 240_000);
+
+  it('are the default for bf16 only where the target stores bf16 (CUDA, the reference runtime), not where it substitutes (NPU, WGSL)', async () => {
+    const offsets = async (target: string, precision = 'bf16') => (await compileModel(model, { target, quantize: { precision, calibSamples: 2, weightFit: false } })).quantization!.floatOffsets;
+    expect(await offsets('cuda')).toMatchObject({ values: expect.any(Number) });
+    expect(await offsets('npu')).toBe('off');
+    expect(await offsets('wgsl')).toBe('off');
+    expect(await offsets('cuda', 'fp16')).toBe('off');
   }, 240_000);
 });
