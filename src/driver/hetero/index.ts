@@ -95,6 +95,8 @@ function quantizeForDevices(fused: Graph, o: HeteroOptions, setup: HeteroSetup, 
   if (o.quantize!.latency) throw new UsageError(`--latency (--quantize auto) is not available with --target ${o.target}: the cycle budget cannot be judged across devices; use --accuracy or --size, or a single --target npu`);
   return quantizeFused(fused, o.quantize!, {
     supports: (n) => (targets.some((t) => runs(t, n)) ? null : `no device of ${setup.system.name} runs it`),
+    // Native on some device: bf16 boundary offsets pay off only where a device stores bf16.
+    precisions: (n) => targets.flatMap((t) => { const s = t.supports(n); return s.ok ? s.precisions : []; }),
   });
 }
 
