@@ -17,9 +17,11 @@ export interface OffsetOptions {
 }
 
 /**
- * Per-channel (axis 1) means of the rank-4 f32 values in `values` over the calibration activations,
- * for those where subtracting them lowers Σ E[x²] (what relative rounding noise scales with) to
- * Σ E[(x − c)²] by at least `minGainDb`.
+ * Per-channel (axis 1) offsets of the rank-4 f32 values in `values` over the calibration activations,
+ * for those where subtracting them lowers the predicted rounding noise by at least `minGainDb`. Exact
+ * zeros (a Relu's) are stored exactly with or without an offset (c is on the bf16 grid, so 0 − c is
+ * exact), so c is the mean of the other elements, and the noise compared is Σ x² against Σ (x − c)²
+ * over them.
  */
 export function floatOffsets(g: Graph, activations: readonly ReadonlyMap<string, Tensor>[], values: Iterable<string>, opts: OffsetOptions = {}): Map<string, Float32Array> {
   const minGain = 10 ** ((opts.minGainDb ?? 1) / 10);
@@ -27,35 +29,36 @@ export function floatOffsets(g: Graph, activations: readonly ReadonlyMap<string,
   for (const name of values) {
     const v = g.value(name);
     if (!v || v.type.dtype !== 'f32' || v.type.shape.length !== 4 || !activations.length) continue;
-    const moments = channelMoments(activations.map((env) => env.get(name)).filter((t): t is Tensor => !!t));
-    if (!moments) continue;
-    const { mean, square } = moments;
-    let power = 0, spread = 0;
-    for (let c = 0; c < mean.length; c++) { power += square[c]; spread += square[c] - mean[c] ** 2; }
-    // Offsets on the bf16 grid (exact in fp16 too): a value equal to its offset — the zeros of a Relu
-    // output become −c — is stored exactly, as the zero was before.
-    if (power > 0 && power >= minGain * Math.max(spread, 0)) out.set(name, Float32Array.from(mean, (m) => bf16BitsToF32(f32ToBf16Bits(m))));
+    const m = channelMoments(activations.map((env) => env.get(name)).filter((t): t is Tensor => !!t));
+    if (!m) continue;
+    // Offsets on the bf16 grid (exact in fp16 too): a value equal to its offset is stored exactly.
+    const c = Float32Array.from(m.sum, (s, k) => (m.count[k] ? bf16BitsToF32(f32ToBf16Bits(s / m.count[k])) : 0));
+    let power = 0, centred = 0;
+    for (let k = 0; k < c.length; k++) {
+      power += m.square[k];
+      centred += m.square[k] - 2 * c[k] * m.sum[k] + c[k] ** 2 * m.count[k];
+    }
+    if (power > 0 && power >= minGain * Math.max(centred, 0)) out.set(name, c);
   }
   return out;
 }
 
-/** Mean and mean square per channel (axis 1) over every sample, batch and position. */
-function channelMoments(ts: readonly Tensor[]): { mean: Float64Array; square: Float64Array } | undefined {
+/** Per channel (axis 1), over every sample, batch and position: Σx, Σx² and the count of nonzero elements. */
+function channelMoments(ts: readonly Tensor[]): { sum: Float64Array; square: Float64Array; count: Float64Array } | undefined {
   if (!ts.length) return undefined;
   const [n, c] = ts[0].shape as number[];
   const inner = ts[0].size / (n * c);
-  const sum = new Float64Array(c), sq = new Float64Array(c);
+  const sum = new Float64Array(c), square = new Float64Array(c), count = new Float64Array(c);
   for (const t of ts) {
     const d = t.toF32();
     for (let b = 0; b < n; b++) {
       for (let k = 0; k < c; k++) {
         const base = (b * c + k) * inner;
-        let s = 0, s2 = 0;
-        for (let i = 0; i < inner; i++) { const x = d[base + i]; s += x; s2 += x * x; }
-        sum[k] += s; sq[k] += s2;
+        let s = 0, s2 = 0, nz = 0;
+        for (let i = 0; i < inner; i++) { const x = d[base + i]; s += x; s2 += x * x; if (x !== 0) nz++; }
+        sum[k] += s; square[k] += s2; count[k] += nz;
       }
     }
   }
-  const count = ts.length * n * inner;
-  return { mean: sum.map((s) => s / count), square: sq.map((s) => s / count) };
+  return { sum, square, count };
 }

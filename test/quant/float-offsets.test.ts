@@ -47,6 +47,22 @@ describe('float boundary offsets', () => {
     expect(floatOffsets(g, cal.activations, ['x'], { minGainDb: 6 }).has('x')).toBe(false);
   });
 
+  it('fits the offset of a Relu output to its nonzero elements (zeros stay exact either way)', () => {
+    const consts = chainConstants(7, rng(3)).map((c) => (c.name !== 'b1' ? c : { ...c, constant: new Tensor('f32', [8], (c.constant.data as Float32Array).map((x) => x + 4)) }));
+    const gr = optimizeGraph(chainGraph(consts));
+    const acts = calibrate(gr, samples).activations;
+    const r1 = quantGroups(gr)[1].compute.input(0)!.name;
+    const c = floatOffsets(gr, acts, [r1]).get(r1)!;
+    expect(c).toBeDefined();
+    const [, ch, h, w] = gr.value(r1)!.type.shape as number[];
+    for (let k = 0; k < ch; k++) {
+      let s = 0, n = 0, zeros = 0;
+      for (const env of acts) { const d = env.get(r1)!.data as Float32Array; for (let i = k * h * w; i < (k + 1) * h * w; i++) { if (d[i] !== 0) { s += d[i]; n++; } else zeros++; } }
+      expect(c[k]).toBeCloseTo(bf16(s / n), 5);
+      if (k === 0) expect(zeros).toBeGreaterThan(0); // the case this is about
+    }
+  });
+
   const off = floatOffsets(g, cal.activations, inputs);
   const plan = (offsets?: Map<string, Float32Array>): QuantPlan => ({ precisions: new Map(groups.map((q) => [q.name, 'bf16'])), ranges: cal.ranges, extremes: cal.extremes, floatOffsets: offsets });
 
