@@ -148,6 +148,12 @@ export class TuningDb {
     return new Set(rows.map((r) => r.config_hash));
   }
 
+  /** The `limit` fastest successful records of a workload on a target, fastest first (ties: earlier trial). */
+  ranked(workloadKey: string, targetKey: string, limit: number): TuningRecord[] {
+    return (this.db.prepare(`SELECT * FROM records WHERE workload_key = ? AND target_key = ? AND ok = 1
+      ORDER BY cost ASC, trial ASC LIMIT ?`).all(workloadKey, targetKey, limit) as Row[]).map(fromRow);
+  }
+
   best(workloadKey: string, targetKey: string): TuningRecord | undefined {
     const r = this.db.prepare(`SELECT * FROM records WHERE workload_key = ? AND target_key = ? AND ok = 1
       ORDER BY cost ASC, trial ASC LIMIT 1`).get(workloadKey, targetKey) as Row | undefined;

@@ -34,20 +34,41 @@ export async function tuningFingerprint(target: Target): Promise<string> {
  */
 export const timedFingerprint = (fingerprint: string): boolean => fingerprint.startsWith('wgsl:');
 
-/** The best record of a kernel and the choice it stands for, before the in-model check (what confirm-model.ts checks). */
-export function tunedCandidate(db: TuningDb, fingerprint: string, func: PrimFunc): { choice: TunedChoice; record: TuningRecord } | undefined {
+/**
+ * Timed targets: how many records after the best one the in-model check may try when it drops the
+ * best (a config that wins alone can lose inside the model, and the next one often does not).
+ */
+export const RUNNER_UPS = 2;
+
+export interface Candidate { readonly choice: TunedChoice; readonly record: TuningRecord }
+
+/**
+ * The records compile may apply for a kernel, fastest first: faster than the default in the search
+ * and, when both were re-measured side by side after it, there too. Exact targets (simulated cycles):
+ * the best only; timed targets: the best and up to RUNNER_UPS more, for the in-model check.
+ */
+export function tunedCandidates(db: TuningDb, fingerprint: string, func: PrimFunc): Candidate[] {
   const wk = workloadKey(func), tk = targetKey(fingerprint);
-  const best = db.best(wk, tk);
-  if (!best || best.cost === null) return undefined;
   const dflt = db.lookup(wk, tk).find((r) => r.configHash === configHash(DEFAULT_CONFIG));
-  if (!dflt || !dflt.ok || dflt.cost === null) return undefined; // no baseline: cannot prove it is faster
-  if (best.configHash === dflt.configHash || best.cost > dflt.cost) return undefined;
-  // Re-measured side by side after the search (timed targets): the confirmation decides.
-  if (best.confirmed != null && dflt.confirmed != null && best.confirmed > dflt.confirmed) return undefined;
-  const json = JSON.parse(best.schedule) as unknown;
-  const choice = Array.isArray(json) ? { schedule: parseSchedule(best.schedule), cost: best.cost, defaultCost: dflt.cost }
-    : { schedule: [], config: json, cost: best.cost, defaultCost: dflt.cost };
-  return { choice, record: best };
+  if (!dflt || !dflt.ok || dflt.cost === null) return []; // no baseline: cannot prove it is faster
+  const out: Candidate[] = [];
+  for (const r of db.ranked(wk, tk, timedFingerprint(fingerprint) ? 1 + RUNNER_UPS : 1)) {
+    if (r.cost === null || r.configHash === dflt.configHash || r.cost > dflt.cost) break;
+    if (r.confirmed != null && dflt.confirmed != null && r.confirmed > dflt.confirmed) continue; // slower re-measured
+    const json = JSON.parse(r.schedule) as unknown;
+    const choice = Array.isArray(json) ? { schedule: parseSchedule(r.schedule), cost: r.cost, defaultCost: dflt.cost }
+      : { schedule: [], config: json, cost: r.cost, defaultCost: dflt.cost };
+    out.push({ choice, record: r });
+  }
+  return out;
+}
+
+/**
+ * The record compile applies for a kernel, or the one the in-model check times next (confirm-model.ts):
+ * the fastest candidate not already dropped inside a model.
+ */
+export function tunedCandidate(db: TuningDb, fingerprint: string, func: PrimFunc): Candidate | undefined {
+  return tunedCandidates(db, fingerprint, func).find((c) => c.record.inModelLo == null || inModelKept(c.record.inModelLo));
 }
 
 /** The in-model rule (confirm-model.ts): a timed record is applied only when its speedup's 95 % CI inside the model lies above 1. */

@@ -95,6 +95,38 @@ describe('in-model confirmation (WGSL)', () => {
     for (const [n, t] of Object.entries(ref)) expect(compareTensors(n, got.outputs[n], t, 1e-4).ok).toBe(true);
   }, 90_000);
 
+  it('when the check drops the best record, the runner-up is timed in another pass and applied if it holds', async () => {
+    const bytes = model(), path = join(dir, 'runner-up.db');
+    const r = await resolveTuneTarget('wgsl');
+    const [k0, k1] = modelKernels(loadOnnxBytes(bytes), r.target);
+    const tk = targetKey(r.tune.fingerprint);
+    const space = wgslSpace(applySchedule(k0.func, []), undefined, r.profile!);
+    const slow = space.find((c) => c.stages.every((s) => !s.tile && !s.hoist && !s.split))!;
+    const other = space.find((c) => c !== slow && c.stages.some((s) => s.tile))!; // a tiled config: a fair runner-up
+    const w0 = workloadKey(k0.func), w1 = workloadKey(k1.func);
+    const rec = (wk: string, trial: number, config: Config, schedule: unknown, cost: number) => ({
+      workloadKey: wk, targetKey: tk, configHash: configHash(config), config: configJson(config), schedule: JSON.stringify(schedule), ok: true, cost, trial,
+    });
+    const db = TuningDb.open(path);
+    db.addTarget(tk, targetFingerprint(r.tune.fingerprint));
+    // Search order: slow (best), the tiled runner-up, a third slower than the default (never a candidate).
+    db.recordBatch([rec(w0, 0, DEFAULT_CONFIG, {}, 1), rec(w0, 1, { slow: 1 }, slow, 0.5), rec(w0, 2, { other: 1 }, other, 0.6), rec(w0, 3, { late: 1 }, other, 1.5), rec(w1, 0, DEFAULT_CONFIG, {}, 1)]);
+    const res = await confirmInModel(loadOnnxBytes(bytes), 'wgsl', r.tune.fingerprint, db, { rounds: 24, blocks: 2 });
+    // Two passes for k0: the slow best (dropped), then the runner-up; k1 has no candidate.
+    expect(res.verdicts.map((v) => [v.kernels, v.configHash, v.fresh])).toEqual([[[k0.name], configHash({ slow: 1 }), true], [[k0.name], configHash({ other: 1 }), true]]);
+    expect(res.verdicts[0].kept).toBe(false);
+    const runnerUp = db.lookup(w0, tk).find((x) => x.trial === 2)!;
+    expect(runnerUp.inModelLo).toBeCloseTo(res.verdicts[1].speedup.lo, 9);
+    expect(db.lookup(w0, tk).find((x) => x.trial === 3)!.inModelLo).toBeNull();
+    // compile --db applies the runner-up exactly when its CI lies above 1; a second check times nothing.
+    const kept = res.verdicts[1].kept;
+    expect(tunedCandidate(db, r.tune.fingerprint, k0.func)?.record.configHash).toBe(kept ? configHash({ other: 1 }) : undefined);
+    const again = await confirmInModel(loadOnnxBytes(bytes), 'wgsl', r.tune.fingerprint, db, { rounds: 24, blocks: 2 });
+    expect(again.verdicts.map((v) => v.fresh)).toEqual([false, false]);
+    db.close();
+    expect((await compileModel(loadOnnxBytes(bytes), { target: 'wgsl', db: path })).plan.kernels.map((k) => k.tuned)).toEqual([kept, false]);
+  }, 90_000);
+
   it('a resumed tscc tune re-measures nothing and does not redo the in-model check', async () => {
     const bytes = model(), path = join(dir, 'resume.db');
     const measured: string[] = [];
