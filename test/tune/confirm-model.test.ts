@@ -33,27 +33,32 @@ function model(): Uint8Array {
   return b.toBytes();
 }
 
+/** The model's two kernels on WGSL, its target key, the first kernel's space and a slow config of it. */
+async function setup(bytes: Uint8Array) {
+  const r = await resolveTuneTarget('wgsl');
+  const [k0, k1] = modelKernels(loadOnnxBytes(bytes), r.target);
+  const tk = targetKey(r.tune.fingerprint);
+  // The first kernel's slowest-looking config (a 32-invocation workgroup, no register tile, no
+  // hoisting: ~12× the default 8×8-tiled one as a single MatMul).
+  const space = wgslSpace(applySchedule(k0.func, []), undefined, r.profile!);
+  const slow = space.find((c) => c.stages.every((s) => !s.tile && !s.hoist && !s.split))!;
+  // Trial 0 is the default (DEFAULT_CONFIG; compile passes no config for it).
+  const rec = (wk: string, trial: number, config: Config, schedule: unknown, cost: number, confirmed?: number) => ({
+    workloadKey: wk, targetKey: tk, configHash: configHash(config), config: configJson(config),
+    schedule: JSON.stringify(schedule), ok: true, cost, trial, ...(confirmed !== undefined ? { confirmed } : {}),
+  });
+  return { r, k0, k1, tk, space, slow, w0: workloadKey(k0.func), w1: workloadKey(k1.func), rec };
+}
+
 describe('in-model confirmation (WGSL)', () => {
   it('times a record inside the model, stores the verdict, and compile --db applies only records whose CI lies above 1', async () => {
     const bytes = model(), path = join(dir, 'm.db');
-    const r = await resolveTuneTarget('wgsl');
-    const [k0, k1] = modelKernels(loadOnnxBytes(bytes), r.target);
-    const tk = targetKey(r.tune.fingerprint);
-    // The first kernel's slowest-looking config (a 32-invocation workgroup, no register tile, no
-    // hoisting: ~12× the default 8×8-tiled one as a single MatMul) recorded as if the search found it
-    // fastest, confirmed alone; the default of both kernels recorded too.
-    const space = wgslSpace(applySchedule(k0.func, []), undefined, r.profile!);
-    const slow = space.find((c) => c.stages.every((s) => !s.tile && !s.hoist && !s.split))!;
+    const { r, k0, tk, slow, w0, w1, rec } = await setup(bytes);
     expect(slow).toBeDefined();
-    const w0 = workloadKey(k0.func), w1 = workloadKey(k1.func);
-    // Trial 0 is the default (DEFAULT_CONFIG; compile passes no config for it).
-    const rec = (wk: string, trial: number, config: Config, schedule: unknown, cost: number) => ({
-      workloadKey: wk, targetKey: tk, configHash: configHash(config), config: configJson(config),
-      schedule: JSON.stringify(schedule), ok: true, cost, trial, confirmed: cost,
-    });
+    // The slow config recorded as if the search found it fastest, confirmed alone; the defaults too.
     const db = TuningDb.open(path);
     db.addTarget(tk, targetFingerprint(r.tune.fingerprint));
-    db.recordBatch([rec(w0, 0, DEFAULT_CONFIG, {}, 1), rec(w0, 1, { slow: 1 }, slow, 0.5), rec(w1, 0, DEFAULT_CONFIG, {}, 1)]);
+    db.recordBatch([rec(w0, 0, DEFAULT_CONFIG, {}, 1, 1), rec(w0, 1, { slow: 1 }, slow, 0.5, 0.5), rec(w1, 0, DEFAULT_CONFIG, {}, 1, 1)]);
     db.close();
     // Confirmed alone but not yet in a model: compile does not apply it.
     expect((await compileModel(loadOnnxBytes(bytes), { target: 'wgsl', db: path })).plan.kernels.some((k) => k.tuned)).toBe(false);
@@ -97,16 +102,8 @@ describe('in-model confirmation (WGSL)', () => {
 
   it('when the check drops the best record, the runner-up is timed in another pass and applied if it holds', async () => {
     const bytes = model(), path = join(dir, 'runner-up.db');
-    const r = await resolveTuneTarget('wgsl');
-    const [k0, k1] = modelKernels(loadOnnxBytes(bytes), r.target);
-    const tk = targetKey(r.tune.fingerprint);
-    const space = wgslSpace(applySchedule(k0.func, []), undefined, r.profile!);
-    const slow = space.find((c) => c.stages.every((s) => !s.tile && !s.hoist && !s.split))!;
+    const { r, k0, tk, space, slow, w0, w1, rec } = await setup(bytes);
     const other = space.find((c) => c !== slow && c.stages.some((s) => s.tile))!; // a tiled config: a fair runner-up
-    const w0 = workloadKey(k0.func), w1 = workloadKey(k1.func);
-    const rec = (wk: string, trial: number, config: Config, schedule: unknown, cost: number) => ({
-      workloadKey: wk, targetKey: tk, configHash: configHash(config), config: configJson(config), schedule: JSON.stringify(schedule), ok: true, cost, trial,
-    });
     const db = TuningDb.open(path);
     db.addTarget(tk, targetFingerprint(r.tune.fingerprint));
     // Search order: slow (best), the tiled runner-up, a third slower than the default (never a candidate).
