@@ -3,7 +3,8 @@
 // sequential target (each conv fitted to the quantized model's own inputs), on held-out inputs.
 //   npx tsx bench/quant-rounding.ts MODEL NCAL NHELD FLOWS [CALIB_SEED=1] [HELD_SEED=777]
 //     (env DET=side: det resolution, 192; EVAL=ref|ort: who runs the held-out inputs, default ort for det;
-//      POS=n: patch positions sampled per image and conv, default 4096)
+//      POS=n: patch positions sampled per image and conv, default 4096; FOLD=0: the least-squares shift from
+//      the full E (session 5's order of sums) instead of W E accumulated directly, FitOptions.foldShift)
 //   MODEL: cls | det | hello_deepa | hello_deepa_old | namaste_deepa
 //   FLOWS: comma-separated, each a '+'-joined set of:
 //     precision  int8 | int4w | fp16 | bf16   (uniform over every quantizable group)
@@ -78,7 +79,7 @@ for (const flow of flows.split(',')) {
   const plan: QuantPlan = { precisions, ranges, extremes: cal.extremes };
   const t = performance.now();
   let fitted: QuantPlan['fitted'], int8Weights: QuantPlan['int8Weights'];
-  const fitOpts = { bias: on.has('bias'), actOrder: on.has('act'), maxPositions: Number(process.env.POS ?? 4096), minPatchesForShift: on.has('guard') ? 4 : 0 };
+  const fitOpts = { bias: on.has('bias'), actOrder: on.has('act'), maxPositions: Number(process.env.POS ?? 4096), minPatchesForShift: on.has('guard') ? 4 : 0, foldShift: process.env.FOLD !== '0' };
   if (on.has('gptq')) fitted = fitWeights(g, { ...cal, ranges }, plan, { ...fitOpts, target: 'fp32' });
   else if (on.has('seq')) fitted = fitWeights(g, { ...cal, ranges }, plan, { ...fitOpts, target: 'sequential' });
   else if (on.has('old')) int8Weights = roundInt8Weights(g, cal.activations, 4096, ranges);

@@ -8,16 +8,16 @@
 //    the calibration samples, node by node; the fp32 side comes from the calibration's activations.
 // The result goes to `QuantPlan.fitted` (per precision, by constant name: weights on the grid, refitted
 // biases), so the quantize pass encodes exactly these values and the graph pattern is unchanged.
-import { Graph, type Node } from '../../src/ir/graph/graph.ts';
+import type { Graph, Node } from '../../src/ir/graph/graph.ts';
 import { Tensor } from '../../src/ir/graph/tensor.ts';
 import { activationParams } from '../../src/quant/activations.ts';
 import type { Precision } from '../../src/quant/precision.ts';
-import { runGraph } from '../../src/runtime/interpreter.ts';
 import type { Calibration } from './calibrate.ts';
 import { type QGroup, quantGroups } from './groups.ts';
 import { type QuantPlan, quantizeGraph } from './quantize.ts';
 import { type FitOptions, fitConv } from './weight-fit.ts';
 import { GRID_PRECISIONS, weightGrid } from './weight-grid.ts';
+import { computeInput, runAfter, runBefore, runNode, single, stage } from './weight-fit-step.ts';
 
 export interface WeightFitOptions extends FitOptions {
   /** 'sequential' (default): inputs from the quantized model upstream; 'fp32': the float model's inputs. */
@@ -57,27 +57,33 @@ export function fitWeights(g: Graph, calib: Calibration, plan: QuantPlan, opts: 
     for (const q of groups) fit(q);
     return fitted;
   }
-  // Sequential: step the quantized model node by node over every sample; at a fitted group, capture
-  // its conv's quantized input, fit, rebuild the model with the fit, and run the group as fitted.
+  // Sequential: step the quantized model node by node over every sample (each value freed after its
+  // last reader). The quantized graph is built once, before any fit: fitting a group changes only
+  // the constants its own node reads (the weight's encoding, a refitted bias), so at a fitted group
+  // its conv's quantized input is captured (the members before the conv), the conv fitted, and the
+  // rest of the body run with the constants the quantize pass encodes from the fit (`refitted`).
   const byOutput = new Map(groups.map((q) => [q.node.outputs[0].name, q]));
-  let qg = quantizeGraph(g, { ...plan, fitted });
+  const qg = quantizeGraph(g, { ...plan, fitted });
   const envs = calib.activations.map((env) => new Map(qg.inputs.map((v) => [v.name, env.get(v.name)!])));
   const lastUse = new Map<string, number>();
   qg.nodes.forEach((n, i) => n.inputs.forEach((v) => v && lastUse.set(v.name, i)));
   const keep = new Set(qg.outputs.map((v) => v.name));
   for (let i = 0; i < qg.nodes.length; i++) {
-    let n = qg.nodes[i];
-    const q = byOutput.get(n.outputs[0].name);
+    const n = qg.nodes[i], q = byOutput.get(n.outputs[0].name);
+    let outs: Tensor[][];
     if (q) {
-      const member = n.body?.nodes.find((m) => m.name === q.compute.name) ?? n;
-      fit(q, envs.map((env) => computeInput(n, member, env, qg.opsets)));
-      qg = quantizeGraph(g, { ...plan, fitted });
-      n = qg.nodes[i];
-    }
-    for (const env of envs) {
-      runNode(n, env, qg.opsets).forEach((t, k) => env.set(n.outputs[k].name, t));
+      const member = n.body?.nodes.find((m) => m.name === q.compute.name);
+      if (!member) throw new Error(`weight fit: group "${q.name}" is not a fused node with "${q.compute.name}" in the quantized graph`);
+      const s = stage(n, member);
+      const benvs = envs.map((env) => runBefore(s, env));
+      fit(q, benvs.map((b) => b.get(s.x)!));
+      const constants = refitted(g, q, n, { ...plan, fitted });
+      outs = benvs.map((b) => runAfter(s, b, constants));
+    } else outs = envs.map((env) => runNode(n, env, qg.opsets));
+    envs.forEach((env, k) => {
+      outs[k].forEach((t, j) => env.set(n.outputs[j].name, t));
       for (const v of n.inputs) if (v && lastUse.get(v.name) === i && !keep.has(v.name)) env.delete(v.name);
-    }
+    });
   }
   return fitted;
 }
@@ -87,48 +93,25 @@ function biasOf(g: Graph, q: QGroup): Tensor | undefined {
   return b ? g.value(b.name)?.constant ?? undefined : undefined;
 }
 
-/** The tensor `member` (the conv) reads as input 0 when node n runs on env. */
-function computeInput(n: Node, member: Node, env: ReadonlyMap<string, Tensor>, opsets: Graph['opsets']): Tensor {
-  const x = member.input(0)!.name;
-  const direct = env.get(x);
-  if (direct && (!n.body || !n.body.value(x) || n.body.inputs.some((v) => v.name === x))) return direct;
-  let got: Tensor | undefined;
-  runNode(n, env, opsets, (m, outs) => m.outputs.forEach((v, k) => { if (v.name === x) got = outs[k]; }), x, (t) => { got = t; });
-  if (!got) throw new Error(`weight fit: no value "${x}" in node "${n.name}"`);
-  return got;
-}
-
-/** Runs one node of a graph on env's values (constants from the graph). */
-function runNode(n: Node, env: ReadonlyMap<string, Tensor>, opsets: Graph['opsets'], onNode?: (m: Node, outs: readonly Tensor[]) => void, watch?: string, onInput?: (t: Tensor) => void): Tensor[] {
-  const ins = n.inputs.map((v) => (v ? env.get(v.name) ?? v.constant ?? undefined : undefined));
-  if (n.body) {
-    const feeds = Object.fromEntries(n.body.inputs.map((v, k) => [v.name, ins[k]!]));
-    if (watch && feeds[watch]) onInput?.(feeds[watch]);
-    const out = runGraph(n.body, feeds, { onNode });
-    return n.body.outputs.map((v) => out[v.name]);
-  }
-  const mini = single(n, opsets);
-  const out = runGraph(mini, Object.fromEntries(mini.inputs.map((v) => [v.name, env.get(v.name)!])), { onNode });
-  return n.outputs.map((v) => out[v.name]);
-}
-
-const singles = new WeakMap<Node, Graph>();
-
-/** A graph of node n alone (its activations as inputs, its constants kept). */
-function single(n: Node, opsets: Graph['opsets']): Graph {
-  let s = singles.get(n);
-  if (s) return s;
-  const inputs = [], constants = [], seen = new Set<string>();
-  for (const v of n.inputs) {
-    if (!v || seen.has(v.name)) continue;
-    seen.add(v.name);
-    if (v.isConstant) constants.push({ name: v.name, type: v.type, constant: v.constant });
-    else inputs.push({ name: v.name, type: v.type });
-  }
-  const types = new Map(n.outputs.map((o) => [o.name, o.type] as const));
-  s = Graph.build({ name: n.name, opsets, inputs, constants, nodes: [n.toSpec()], outputs: n.outputs.map((o) => o.name), types });
-  singles.set(n, s);
-  return s;
+/**
+ * The constants node n (group q in the quantized graph built before q was fitted) reads once q is
+ * fitted, by n's outer input names: the quantize pass run on q's node alone encodes exactly what it
+ * encodes in the whole graph (the weight's codes / scales / Cast source, a refitted bias), and a
+ * group's outer inputs come in the same order either way (its boundaries change only its body).
+ */
+function refitted(g: Graph, q: QGroup, n: Node, plan: QuantPlan): Map<string, Tensor> {
+  const one = quantizeGraph(single(q.node, g.opsets), { ...plan, precisions: new Map([[q.name, plan.precisions.get(q.name)!]]) });
+  const m = one.nodes.find((x) => x.outputs[0]?.name === n.outputs[0].name);
+  const out = new Map<string, Tensor>();
+  const same = m && m.inputs.length === n.inputs.length && m.inputs.every((b, k) => {
+    const a = n.inputs[k];
+    if (!a || !b) return a === b;
+    if (!b.isConstant) return !a.isConstant && a.name === b.name;
+    out.set(a.name, b.constant!);
+    return a.isConstant && a.type.dtype === b.type.dtype && a.type.shape.join() === b.type.shape.join();
+  });
+  if (!same) throw new Error(`weight fit: the quantized group "${q.name}" alone does not match it in the whole graph`);
+  return out;
 }
 
 /**

@@ -14,8 +14,10 @@
 import type { Node } from '../../src/ir/graph/graph.ts';
 import type { Tensor } from '../../src/ir/graph/tensor.ts';
 import { cholesky, choleskyInverse } from './linalg.ts';
-import { geometry, patch } from './conv-geometry.ts';
+import { convMoments } from './moments.ts';
 import type { WeightGrid } from './weight-grid.ts';
+
+export { convMoments } from './moments.ts';
 
 export interface FitOptions {
   /** Patch positions sampled per image (bounds the cost on large feature maps). Default 4096. */
@@ -40,6 +42,14 @@ export interface FitOptions {
    * least this many patches per column (default 0: always); below, plain GPTQ with H̃.
    */
   readonly minPatchesForShift?: number;
+  /**
+   * Accumulate the least-squares shift's W E directly from the patches (Σ (W (p − p̃)) p̃ᵀ, R·(n + m)
+   * per patch for R rows) instead of E itself (n·m per patch) where that is cheaper (R < ~n/2: PP-OCR
+   * det's 3×3 96→24 convs, depthwise convs; not the expanding 1×1 convs) — default true. The same sum in another
+   * order: W E differs from session 5's in the last bits, which can flip a rounding decision
+   * (measured end to end in passes/quantize/README.md "Cost (session 6)"); false: E, as session 5.
+   */
+  readonly foldShift?: boolean;
 }
 
 export interface FittedConv {
@@ -59,12 +69,6 @@ export function fitConv(c: Node, w: Tensor, b: Tensor | undefined, grid: WeightG
   const cols = bf ? n + 1 : n;
   const out = new Float32Array(wf.length), bias = bf ? new Float32Array(bf) : undefined;
   for (let k = 0; k < groups; k++) {
-    const mom = convMoments(c, shape, k * cpg, cpg, xs, xts, opts.maxPositions ?? 4096, !!bf);
-    if (mom.count < (opts.minPatchesPerColumn ?? 0) * cols) {
-      for (let o = k * mpg; o < (k + 1) * mpg; o++) for (let j = 0; j < n; j++) out[o * n + j] = grid.fixed.get(o * n + j) ?? grid.nearest(wf[o * n + j], o * n + j);
-      continue;
-    }
-    for (let i = 0; i < n; i++) mom.h[i * cols + i] += mom.count * (opts.inputNoise ?? 0);
     const rows: Float64Array[] = [];
     for (let o = k * mpg; o < (k + 1) * mpg; o++) {
       const r = new Float64Array(cols);
@@ -72,8 +76,17 @@ export function fitConv(c: Node, w: Tensor, b: Tensor | undefined, grid: WeightG
       if (bf) r[n] = bf[o];
       rows.push(r);
     }
+    // W E directly where it is cheaper than E: R·(n + m) < n·m per patch (fewer rows than ~n/2).
+    const fold = (opts.foldShift ?? true) && mpg * (n + cols) < n * cols;
+    const mom = convMoments(c, shape, k * cpg, cpg, xs, xts, opts.maxPositions ?? 4096, !!bf, fold ? rows : undefined);
+    if (mom.count < (opts.minPatchesPerColumn ?? 0) * cols) {
+      for (let o = k * mpg; o < (k + 1) * mpg; o++) for (let j = 0; j < n; j++) out[o * n + j] = grid.fixed.get(o * n + j) ?? grid.nearest(wf[o * n + j], o * n + j);
+      continue;
+    }
+    for (let i = 0; i < n; i++) mom.h[i * cols + i] += mom.count * (opts.inputNoise ?? 0);
     const shift = mom.count >= (opts.minPatchesForShift ?? 0) * cols;
-    const fitted = fitRows(mom.h, shift ? mom.e : null, cols, rows, (r, j, v) => (j === n ? v : grid.fixed.get((k * mpg + r) * n + j) ?? grid.nearest(v, (k * mpg + r) * n + j)), { ...opts, free: bf ? 1 : 0 });
+    const fitted = fitRows(mom.h, shift ? mom.e : null, cols, rows, (r, j, v) => (j === n ? v : grid.fixed.get((k * mpg + r) * n + j) ?? grid.nearest(v, (k * mpg + r) * n + j)),
+      { ...opts, free: bf ? 1 : 0, we: shift ? mom.we : undefined });
     fitted.forEach((r, i) => {
       const o = k * mpg + i;
       for (let j = 0; j < n; j++) out[o * n + j] = r[j];
@@ -88,9 +101,9 @@ export function fitConv(c: Node, w: Tensor, b: Tensor | undefined, grid: WeightG
  * given H̃ (m×m, summed over samples) and E (or null when x̃ = x). `quant(row, col, v)` is the grid.
  */
 export function fitRows(h: Float64Array, e: Float64Array | null, m: number, rows: readonly Float64Array[], quant: (row: number, col: number, v: number) => number,
-  opts: { damp?: number; actOrder?: boolean; free?: number } = {}): Float64Array[] {
+  opts: { damp?: number; actOrder?: boolean; free?: number; we?: readonly Float64Array[] } = {}): Float64Array[] {
   const inv = dampedInverse(h, m, opts.damp ?? 0.01);
-  const shifted = e ? rows.map((w) => leastSquaresShift(w, e, inv, m)) : rows.map((w) => Float64Array.from(w));
+  const shifted = opts.we ? shiftRows(rows, opts.we, inv, m) : e ? leastSquaresShifts(rows, e, inv, m) : rows.map((w) => Float64Array.from(w));
   const nq = m - (opts.free ?? 0);
   const perm = Array.from({ length: m }, (_, i) => i);
   if (opts.actOrder) {
@@ -111,13 +124,48 @@ function dampedInverse(h: Float64Array, m: number, damp: number): Float64Array {
   return choleskyInverse(cholesky(a, m), m);
 }
 
-/** w + w E H̃⁻¹: the least-squares weight for the quantized inputs. */
-function leastSquaresShift(w: Float64Array, e: Float64Array, inv: Float64Array, m: number): Float64Array {
-  const we = new Float64Array(m);
-  for (let i = 0; i < m; i++) { const wi = w[i]; if (wi === 0) continue; for (let j = 0; j < m; j++) we[j] += wi * e[i * m + j]; }
-  const out = Float64Array.from(w);
-  for (let i = 0; i < m; i++) { const x = we[i]; if (x === 0) continue; for (let j = 0; j < m; j++) out[j] += x * inv[i * m + j]; }
+/**
+ * w + w E H̃⁻¹ for each row w: the least-squares weights for the quantized inputs. Four rows share
+ * each pass over E and H̃⁻¹ (the cost is reading those m×m matrices); each row's sums run in the
+ * same order as one row alone (zero terms skipped, as alone), so the result is the same.
+ */
+function leastSquaresShifts(rows: readonly Float64Array[], e: Float64Array, inv: Float64Array, m: number): Float64Array[] {
+  const we: Float64Array[] = [];
+  for (let r = 0; r < rows.length; r += 4) {
+    const ws = rows.slice(r, r + 4), acc = ws.map(() => new Float64Array(m));
+    accumulateRows(ws, e, m, acc);
+    we.push(...acc);
+  }
+  return shiftRows(rows, we, inv, m);
+}
+
+/** w + (w E) H̃⁻¹ for each row w, given w E. */
+function shiftRows(rows: readonly Float64Array[], we: readonly Float64Array[], inv: Float64Array, m: number): Float64Array[] {
+  const out: Float64Array[] = [];
+  for (let r = 0; r < rows.length; r += 4) {
+    const o = rows.slice(r, r + 4).map((w) => Float64Array.from(w));
+    accumulateRows(we.slice(r, r + 4), inv, m, o);
+    out.push(...o);
+  }
   return out;
+}
+
+/** acc[r][j] += Σ_i x[r][i] · a[i][j] (i in order, no term where x[r][i] = 0) for up to four rows. */
+function accumulateRows(x: readonly Float64Array[], a: Float64Array, m: number, acc: Float64Array[]): void {
+  const [x0, x1, x2, x3] = x, [c0, c1, c2, c3] = acc;
+  for (let i = 0; i < m; i++) {
+    const at = i * m;
+    if (x.length === 4 && x0[i] !== 0 && x1[i] !== 0 && x2[i] !== 0 && x3[i] !== 0) {
+      const v0 = x0[i], v1 = x1[i], v2 = x2[i], v3 = x3[i];
+      for (let j = 0; j < m; j++) { const y = a[at + j]; c0[j] += v0 * y; c1[j] += v1 * y; c2[j] += v2 * y; c3[j] += v3 * y; }
+      continue;
+    }
+    for (let r = 0; r < x.length; r++) {
+      const v = x[r][i], c = acc[r];
+      if (v === 0) continue;
+      for (let j = 0; j < m; j++) c[j] += v * a[at + j];
+    }
+  }
 }
 
 /** U (upper) with P H⁻¹ Pᵀ = Uᵀ U, in permuted order: GPTQ's feedback coefficients. */
@@ -142,35 +190,4 @@ function gptqRow(w: Float64Array, m: number, perm: readonly number[], u: Float64
     if (err !== 0) for (let j = i + 1; j < m; j++) row[j] -= err * u[i * m + j];
   }
   return out;
-}
-
-/**
- * H̃ = Σ p̃ p̃ᵀ and E = Σ (p − p̃) p̃ᵀ over sampled patches (p from xs, p̃ from xts; a trailing 1 when
- * `ones`, for the bias). E is null without xts.
- */
-export function convMoments(c: Node, wShape: readonly number[], c0: number, cpg: number, xs: readonly Tensor[], xts: readonly Tensor[] | undefined,
-  maxPositions: number, ones: boolean): { h: Float64Array; e: Float64Array | null; count: number } {
-  const n = cpg * wShape[2] * wShape[3], m = ones ? n + 1 : n;
-  const h = new Float64Array(m * m), e = xts ? new Float64Array(m * m) : null;
-  const p = new Float64Array(m), pt = new Float64Array(m), dlt = new Float64Array(m);
-  if (ones) { p[n] = 1; pt[n] = 1; }
-  let count = 0;
-  xs.forEach((x, s) => {
-    const gm = geometry(c, x, wShape), d = x.toF32(), dt = xts ? xts[s].toF32() : d;
-    const positions = gm.oh * gm.ow, step = Math.max(1, Math.floor(positions / maxPositions));
-    for (let b = 0; b < x.shape[0]; b++) {
-      for (let pos = 0; pos < positions; pos += step) {
-        const oy = Math.floor(pos / gm.ow), ox = pos % gm.ow;
-        count++;
-        patch(gm, dt, b, c0, cpg, oy, ox, pt);
-        for (let r = 0; r < m; r++) { const a = pt[r]; if (a === 0) continue; for (let q = r; q < m; q++) h[r * m + q] += a * pt[q]; }
-        if (!e) continue;
-        patch(gm, d, b, c0, cpg, oy, ox, p);
-        for (let r = 0; r < n; r++) dlt[r] = p[r] - pt[r];
-        for (let r = 0; r < n; r++) { const a = dlt[r]; if (a === 0) continue; for (let q = 0; q < m; q++) e[r * m + q] += a * pt[q]; }
-      }
-    }
-  });
-  for (let r = 0; r < m; r++) for (let q = 0; q < r; q++) h[r * m + q] = h[q * m + r];
-  return { h, e, count };
 }

@@ -121,8 +121,44 @@ function binary(op: string, n: KernelNode, a: Tensor, b: Tensor): Tensor {
     return broadcast2(n, a, b, a.dtype, f as never);
   }
   if (op === 'Pow' && isBigInt(b.dtype)) b = Tensor.fromNumbers('f64', b.shape, b.toNumbers());
+  const fast = a.dtype === 'f32' && b.dtype === 'f32' ? F32_ARITH[op] : undefined;
+  if (fast) return f32Arith(n, a, b, fast, FLOAT_BIN[op]);
   const f = (isFloat(a.dtype) ? FLOAT_BIN : INT_BIN)[op] ?? fail(n, `${op} is not defined for ${a.dtype}`);
   return broadcast2(n, a, b, a.dtype, f as never);
+}
+
+/**
+ * f32 Add/Sub/Mul/Div with b the same shape as the output, a scalar, or broadcast by index, and a
+ * not broadcast: one loop per op instead of a closure call per element (the interpreter's hottest
+ * elementwise path: activations, scalar and per-channel affine steps). The same IEEE operation on the
+ * same operands and the same f32 store as the generic path, so the same bits.
+ */
+type F32Loop = (A: Float32Array, B: Float32Array, O: Float32Array, ib: Int32Array | null, scalar: boolean) => void;
+const F32_ARITH: Record<string, F32Loop> = {
+  Add: (A, B, O, ib, scalar) => {
+    if (scalar) { const v = B[0]; for (let i = 0; i < O.length; i++) O[i] = A[i] + v; } else if (!ib) for (let i = 0; i < O.length; i++) O[i] = A[i] + B[i];
+    else for (let i = 0; i < O.length; i++) O[i] = A[i] + B[ib[i]];
+  },
+  Sub: (A, B, O, ib, scalar) => {
+    if (scalar) { const v = B[0]; for (let i = 0; i < O.length; i++) O[i] = A[i] - v; } else if (!ib) for (let i = 0; i < O.length; i++) O[i] = A[i] - B[i];
+    else for (let i = 0; i < O.length; i++) O[i] = A[i] - B[ib[i]];
+  },
+  Mul: (A, B, O, ib, scalar) => {
+    if (scalar) { const v = B[0]; for (let i = 0; i < O.length; i++) O[i] = A[i] * v; } else if (!ib) for (let i = 0; i < O.length; i++) O[i] = A[i] * B[i];
+    else for (let i = 0; i < O.length; i++) O[i] = A[i] * B[ib[i]];
+  },
+  Div: (A, B, O, ib, scalar) => {
+    if (scalar) { const v = B[0]; for (let i = 0; i < O.length; i++) O[i] = A[i] / v; } else if (!ib) for (let i = 0; i < O.length; i++) O[i] = A[i] / B[i];
+    else for (let i = 0; i < O.length; i++) O[i] = A[i] / B[ib[i]];
+  },
+};
+
+function f32Arith(n: KernelNode, a: Tensor, b: Tensor, loop: F32Loop, generic: Binary): Tensor {
+  const shape = broadcastShape(n, [a.shape, b.shape]);
+  if (broadcastIndex(a.shape, shape)) return broadcast2(n, a, b, 'f32', generic as never); // a broadcast: the generic path
+  const out = new Tensor('f32', shape), scalar = b.size === 1;
+  loop(a.data as Float32Array, b.data as Float32Array, out.data as Float32Array, scalar ? null : broadcastIndex(b.shape, shape), scalar);
+  return out;
 }
 
 function mod(n: KernelNode, a: Tensor, b: Tensor): Tensor {
