@@ -11,6 +11,7 @@
 //     rounding   rtn (default) | gptq (fp32-input target) | seq (sequential target) | old (weight-rounding.ts, int8 only)
 //     options    bias (refit biases) | act (act-order) | guard (sequential shift only where ≥ 4 patches per column) | sm | smdw (smoothing, smooth.ts, before calibration; int8)
 //                mse (MSE-clipped activation ranges) | split (also print weights-only / activations-only SQNR)
+//                off (fp16/bf16: per-channel offsets at the boundaries, float-offsets.ts; env GAIN=dB, default 1)
 //   e.g. npx tsx bench/quant-rounding.ts cls 32 256 bf16,bf16+gptq,bf16+seq,bf16+seq+bias
 // Prints, per flow: held-out SQNR (and its two halves: a 2-class softmax's SQNR is decided by a few
 // inputs), top-1 agreement for [N, C] outputs, the fit's wall time. `split`: weights-only (the fp32
@@ -32,6 +33,7 @@ import { metricsOf } from '../src/quant/sensitivity-metrics.ts';
 import { fakeQuantize } from '../src/quant/weights.ts';
 import type { Precision } from '../src/quant/precision.ts';
 import { Analyzer } from '../src/quant/sensitivity.ts';
+import { floatOffsets as offsetsOf } from '../passes/quantize/float-offsets.ts';
 import { activationsOnly } from '../src/quant/sensitivity-float.ts';
 import { benchModel } from './quant-models.ts';
 import { ortOutputs } from './ort-outputs.ts';
@@ -76,7 +78,9 @@ for (const flow of flows.split(',')) {
   const cal = calOf(g);
   const ranges = on.has('mse') ? mseRanges(cal).ranges : cal.ranges;
   const precisions = new Map(quantGroups(g).map((q) => [q.name, p]));
-  const plan: QuantPlan = { precisions, ranges, extremes: cal.extremes };
+  const values = [...new Set(quantGroups(g).flatMap((q) => q.node.inputs.filter((v) => v && !g.value(v.name)!.isConstant).map((v) => v!.name)))];
+  const floatOffsets = on.has('off') ? offsetsOf(g, cal.activations, values, { minGainDb: Number(process.env.GAIN ?? 1) }) : undefined;
+  const plan: QuantPlan = { precisions, ranges, extremes: cal.extremes, floatOffsets };
   const t = performance.now();
   let fitted: QuantPlan['fitted'], int8Weights: QuantPlan['int8Weights'];
   const fitOpts = { bias: on.has('bias'), actOrder: on.has('act'), maxPositions: Number(process.env.POS ?? 4096), minPatchesForShift: on.has('guard') ? 4 : 0, foldShift: process.env.FOLD !== '0' };
@@ -96,7 +100,7 @@ for (const flow of flows.split(',')) {
     }
     const wo = await measure(withConstants(g, chosen));
     // Activations only (fp16/bf16; independent of the weight rounding): sensitivity-float.ts.
-    const ao = p === 'fp16' || p === 'bf16' ? await measure(activationsOnly(new Analyzer(g, { ...cal, ranges }), precisions)) : 'n/a';
+    const ao = p === 'fp16' || p === 'bf16' ? await measure(activationsOnly(new Analyzer(g, { ...cal, ranges, floatOffsets }), precisions)) : 'n/a';
     line += `\n${''.padEnd(24)} weights only ${wo}; activations only ${ao}`;
   }
   console.log(line);
