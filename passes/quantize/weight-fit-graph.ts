@@ -107,11 +107,21 @@ function refitted(g: Graph, q: QGroup, n: Node, plan: QuantPlan): Map<string, Te
     const a = n.inputs[k];
     if (!a || !b) return a === b;
     if (!b.isConstant) return !a.isConstant && a.name === b.name;
-    out.set(a.name, b.constant!);
+    // Only what the fit changed: other constants of the group (a Resize's scales fused before the
+    // conv, …) stay as they are, and members before the conv may read those.
+    if (!a.constant || !equalTensors(a.constant, b.constant!)) out.set(a.name, b.constant!);
     return a.isConstant && a.type.dtype === b.type.dtype && a.type.shape.join() === b.type.shape.join();
   });
   if (!same) throw new Error(`weight fit: the quantized group "${q.name}" alone does not match it in the whole graph`);
   return out;
+}
+
+function equalTensors(a: Tensor, b: Tensor): boolean {
+  if (a === b) return true;
+  if (a.dtype !== b.dtype || a.shape.join() !== b.shape.join()) return false;
+  const x = a.data as ArrayLike<unknown>, y = b.data as ArrayLike<unknown>;
+  for (let i = 0; i < x.length; i++) if (x[i] !== y[i] && !(Number.isNaN(x[i]) && Number.isNaN(y[i]))) return false;
+  return x.length === y.length;
 }
 
 /**

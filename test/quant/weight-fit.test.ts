@@ -126,3 +126,33 @@ describe('error-compensating weight rounding', () => {
     expect(q.value('b2_fit')!.constant!.toF32()).toEqual(fit.get('b2')!.toF32());
   });
 });
+
+describe('sequential fit of a group with members before its conv', () => {
+  it('fits a conv whose fused group resizes and concatenates its input first (constants read before the conv stay)', () => {
+    // y = Conv3x3(Concat(Resize×2(a), b)): the default pipeline fuses Resize and Concat into the conv's
+    // group (as on PP-OCRv4 det's head, `fused_p2o.Conv.61`); the Resize reads constant scales.
+    const t = (shape: number[]): TensorType => ({ dtype: 'f32', shape });
+    const nodes: NodeSpec[] = [
+      { name: 'up', op: 'Resize', inputs: ['a', '', 'scales'], outputs: ['u'], attrs: { mode: { kind: 'string', value: 'nearest' } } },
+      { name: 'cat', op: 'Concat', inputs: ['u', 'b'], outputs: ['c'], attrs: { axis: { kind: 'int', value: 1 } } },
+      { name: 'conv', op: 'Conv', inputs: ['c', 'w', 'bias'], outputs: ['y'], attrs: { pads: { kind: 'ints', value: [1, 1, 1, 1] } } },
+    ];
+    const g0 = Graph.build({
+      name: 'up-cat-conv', opsets: { '': 17 }, inputs: [{ name: 'a', type: t([1, 3, 4, 4]) }, { name: 'b', type: t([1, 3, 8, 8]) }],
+      constants: [
+        { name: 'scales', type: t([4]), constant: new Tensor('f32', [4], Float32Array.from([1, 1, 2, 2])) },
+        { name: 'w', type: t([5, 6, 3, 3]), constant: randomTensor('f32', [5, 6, 3, 3], 41) },
+        { name: 'bias', type: t([5]), constant: randomTensor('f32', [5], 42) },
+      ],
+      nodes, outputs: ['y'], types: new Map([['u', t([1, 3, 8, 8])], ['c', t([1, 6, 8, 8])], ['y', t([1, 5, 8, 8])]]),
+    });
+    const g = optimizeGraph(g0);
+    const [q] = quantGroups(g);
+    expect(q.node.body?.nodes.map((m) => m.op)).toEqual(expect.arrayContaining(['Resize', 'Concat', 'Conv']));
+    const xs = [0, 1, 2, 3].map((i) => ({ a: randomTensor('f32', [1, 3, 4, 4], 50 + i, 1, 3), b: randomTensor('f32', [1, 3, 8, 8], 60 + i, -1, 1) }));
+    const cal = calibrate(g, xs);
+    const plan: QuantPlan = { precisions: new Map([[q.name, 'bf16' as Precision]]), ranges: cal.ranges, extremes: cal.extremes };
+    const fitted = fitWeights(g, cal, plan, { target: 'sequential', bias: true });
+    expect(fitted.get('bf16')?.has(q.weight.name)).toBe(true);
+  });
+});
