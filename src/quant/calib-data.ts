@@ -39,7 +39,7 @@ export function loadCalibDir(dir: string, graph: Graph, limit = 64): CalibSet {
   const files = entries.filter((e) => e.endsWith('.npy'));
   let samples: TensorMap[];
   if (subdirs.length) {
-    samples = subdirs.map((s) => readSample(join(dir, s), graph));
+    samples = subdirs.slice(0, limit).map((s) => readSample(join(dir, s), graph)); // a large folder: read only what is used
   } else if (graph.inputs.every((v) => files.includes(`${v.name}.npy`))) {
     const stacks = graph.inputs.map((v) => split(readNpy(join(dir, `${v.name}.npy`)), graph, v.name));
     const n = stacks[0].length;
@@ -47,7 +47,11 @@ export function loadCalibDir(dir: string, graph: Graph, limit = 64): CalibSet {
     samples = Array.from({ length: n }, (_, i) => Object.fromEntries(graph.inputs.map((v, k) => [v.name, stacks[k][i]])));
   } else if (graph.inputs.length === 1 && files.length) {
     const name = graph.inputs[0].name;
-    samples = files.flatMap((f) => split(readNpy(join(dir, f)), graph, name).map((t) => ({ [name]: t })));
+    samples = [];
+    for (const f of files) {
+      if (samples.length >= limit) break; // a large folder: read only what is used
+      samples.push(...split(readNpy(join(dir, f)), graph, name).map((t) => ({ [name]: t })));
+    }
   } else {
     throw new InputError(`${dir}: no calibration samples (expected <sample>/<input>.npy subfolders or ${graph.inputs.map((v) => `${v.name}.npy`).join(', ')})`);
   }

@@ -46,14 +46,41 @@ export const MIN_CONFIRM_SAMPLES = 16;
 /** The search's default evaluation count; a larger verification split is screened down to it. */
 export const DEFAULT_SEARCH_SAMPLES = 128;
 
+/**
+ * Driver defaults for `--quantize auto --calib DIR` (session 6; passes/quantize/README.md "Driver
+ * defaults"): the driver reads up to MAX_AUTO_CALIB_SAMPLES samples of the folder (`--calib-samples`
+ * wins), a quarter confirm (defaultConfirmCount), at most MAX_RANGE_SAMPLES of the rest set ranges
+ * and the rest is the verification pool, screened to DEFAULT_SEARCH_SAMPLES per evaluation. Why: the
+ * SQNR of a set is decided by its few loud samples (PP-OCR cls: 1-3 % of crops), so the guards need
+ * hundreds of verification and confirmation samples (96 confirmation crops held none of them and a
+ * plan confirmed at 45 dB measured 28 dB held-out, session 5), while more range samples only cost
+ * memory (their activations are kept; the pool and the confirmation part are streamed). Up to 128
+ * samples this is the session-5 rule (a quarter confirm, half of the rest verify); a 32-sample
+ * folder splits 12 + 12 + 8 as before. With no folder the driver generates 16 (search-run.ts).
+ */
+export const MAX_AUTO_CALIB_SAMPLES = 1024;
+/** Range samples at most under the default split (their activations are kept: ~11 MB per PP-OCR cls crop). */
+export const MAX_RANGE_SAMPLES = 64;
+
 /** The driver's default confirmation share: a quarter, from MIN_CONFIRM_SAMPLES samples on. */
 export function defaultConfirmCount(n: number): number {
   return n >= MIN_CONFIRM_SAMPLES ? Math.floor(n / 4) : 0;
 }
 
-/** The default verification share: half, when there are at least MIN_SPLIT_SAMPLES samples. */
+/**
+ * The default verification share of n (non-confirmation) samples: half, when there are at least
+ * MIN_SPLIT_SAMPLES, and more once the other half would exceed MAX_RANGE_SAMPLES — the range part
+ * stays at MAX_RANGE_SAMPLES and the rest verifies (a pool larger than `searchSamples` is screened).
+ */
 export function defaultVerifyCount(n: number): number {
-  return n >= MIN_SPLIT_SAMPLES ? Math.floor(n / 2) : 0;
+  return n >= MIN_SPLIT_SAMPLES ? Math.max(Math.floor(n / 2), n - MAX_RANGE_SAMPLES) : 0;
+}
+
+/** The default parts of n auto calibration samples: { ranges, verify, confirm } (the rule above). */
+export function defaultSplit(n: number): { ranges: number; verify: number; confirm: number } {
+  const confirm = defaultConfirmCount(n), verify = Math.min(defaultVerifyCount(n - confirm), Math.max(0, n - confirm - 1));
+  const v = verify >= 2 ? verify : 0;
+  return { ranges: n - confirm - v, verify: v, confirm: v ? confirm : 0 };
 }
 
 export interface Margin {

@@ -39,6 +39,17 @@ describe('calibration folders', () => {
     writeFileSync(join(d, 'img1.npy'), encodeNpy(sample(4)));
     expect(loadCalibDir(d, g).samples.length).toBe(2);
   });
+  it('reads only up to the limit (files past it are not opened)', () => {
+    const d = fresh();
+    for (const s of ['a', 'b', 'c']) { mkdirSync(join(d, s)); writeFileSync(join(d, s, 'x.npy'), encodeNpy(sample(s.charCodeAt(0)))); }
+    mkdirSync(join(d, 'z')); // sorts last; reading it would fail (no x.npy)
+    expect(loadCalibDir(d, g, 3).samples.map((x) => x.x.toNumbers()[0])).toEqual(['a', 'b', 'c'].map((s) => sample(s.charCodeAt(0)).toNumbers()[0]));
+    const f = fresh();
+    writeFileSync(join(f, 'a.npy'), encodeNpy(sample(1)));
+    writeFileSync(join(f, 'b.npy'), 'not an npy file');
+    expect(loadCalibDir(f, g, 1).samples.length).toBe(1);
+    expect(() => loadCalibDir(f, g, 2)).toThrow();
+  });
   it('errors name the folder and the problem', () => {
     expect(() => loadCalibDir(join(fresh(), 'missing'), g)).toThrow(/does not exist/);
     expect(() => loadCalibDir(fresh(), g)).toThrow(/no calibration samples/);
