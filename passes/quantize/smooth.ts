@@ -41,8 +41,12 @@ export interface SmoothSite {
   readonly also?: readonly SmoothReader[];
 }
 
-/** A conv group reading a site's input. */
-export interface SmoothReader { readonly group: string; readonly weight: string; readonly depthwise: boolean }
+/**
+ * A conv group reading a site's input. `pooled`: it reads the global average pool of the affine's
+ * output instead (the squeeze-excitation branch of a gated site): its input channels take s too, but
+ * it does not enter the choice of s.
+ */
+export interface SmoothReader { readonly group: string; readonly weight: string; readonly depthwise: boolean; readonly pooled?: boolean }
 
 export interface SmoothOptions {
   /**
@@ -63,6 +67,13 @@ export interface SmoothOptions {
   readonly select?: 'predicted' | 'measured';
   /** Calibration samples 'measured' runs each candidate on (default 4). */
   readonly measureSamples?: number;
+  /**
+   * Also smooth through squeeze-excitation gates (session 6, opt-in): a conv reading y = x ⊙ g (g a
+   * per-channel [1, C, 1, 1] gate computed from x by GlobalAveragePool → conv …) where x comes from an
+   * affine chain: x/s makes y/s, and the pool's conv readers take s on their input channels, so the
+   * gate is unchanged — exact in fp32 (PP-OCRv4 det `p2o.Conv.24` / `.28`).
+   */
+  readonly gated?: boolean;
   /** Called with each rescaled site and the α it took (reports, benches). */
   readonly onSite?: (site: SmoothSite, alpha: number) => void;
 }
@@ -96,13 +107,17 @@ function loneConv(g: Graph, n: Node): SmoothSite['producer'] {
  * stage output read by the next depthwise conv and by the neck's 1×1 conv). One site per value, listed
  * at its first reader.
  */
-export function findSmoothSites(g: Graph): SmoothSite[] {
+export function findSmoothSites(g: Graph, opts: { gated?: boolean } = {}): SmoothSite[] {
   const outputs = new Set(g.outputs.map((v) => v.name));
   const groups = quantGroups(g), byNode = new Map(groups.map((q) => [q.node.name, q]));
   const sites: SmoothSite[] = [];
   for (const q of groups) {
     const x = g.value(q.compute.input(0)!.name);
     if (!x || !convReader(q, x.name) || outputs.has(x.name)) continue;
+    if (opts.gated) {
+      const gs = gatedSite(g, q, x, byNode, outputs);
+      if (gs) { sites.push(gs); continue; }
+    }
     const readers = x.consumers.map((n) => byNode.get(n.name)).map((r) => (r && convReader(r, x.name) ? r : undefined));
     if (readers.some((r) => !r) || readers[0] !== q) continue; // a non-conv reader, or listed at the first one
     const channels = Number(x.type.shape[1]);
@@ -123,6 +138,39 @@ export function findSmoothSites(g: Graph): SmoothSite[] {
   return sites;
 }
 
+/**
+ * A gated site: x = Mul(u, gate) read by conv q alone, gate [1, C, 1, 1] not constant, u from an affine
+ * chain Mul(const) → Add(const)* whose end u is read only by that Mul and by GlobalAveragePool nodes whose
+ * outputs only conv groups read (the squeeze-excitation branch): those convs become `pooled` readers.
+ */
+function gatedSite(g: Graph, q: QGroup, x: Value, byNode: ReadonlyMap<string, QGroup>, outputs: ReadonlySet<string>): SmoothSite | undefined {
+  const gm = x.producer, channels = Number(x.type.shape[1]);
+  if (!gm || gm.body || gm.op !== 'Mul' || x.consumers.length !== 1 || gm.inputs.length !== 2) return undefined;
+  const isGate = (v: Value | null) => !!v && !v.isConstant && v.type.shape.map(Number).join() === `1,${channels},1,1`;
+  const k = gm.inputs.findIndex((v) => isGate(v)), u = k < 0 ? undefined : gm.inputs[1 - k];
+  if (!u || u.isConstant || u.type.shape.length !== 4 || Number(u.type.shape[1]) !== channels || outputs.has(u.name)) return undefined;
+  const also: SmoothReader[] = [];
+  for (const c of u.consumers) {
+    if (c === gm) continue;
+    const pooled = c.op === 'GlobalAveragePool' && !c.body ? c.outputs[0] : undefined;
+    if (!pooled || outputs.has(pooled.name) || !pooled.consumers.length) return undefined;
+    for (const r of pooled.consumers.map((n) => byNode.get(n.name))) {
+      if (!r || !convReader(r, pooled.name)) return undefined;
+      also.push({ group: r.name, weight: r.weight.name, depthwise: isDepthwise(r.compute), pooled: true });
+    }
+  }
+  const adds: string[] = [];
+  let v: Value = u, mul: Node | undefined;
+  while ((v === u || v.consumers.length === 1) && !outputs.has(v.name) && v.producer) {
+    const p = v.producer, kc = channelConstant(g, p, channels);
+    if (!kc) break;
+    if (p.op === 'Add') { adds.unshift(p.name); v = p.inputs[1 - kc.index]!; continue; }
+    if (p.op === 'Mul') mul = p;
+    break;
+  }
+  return mul && also.length ? { group: q.name, weight: q.weight.name, input: x.name, mul: mul.name, adds, depthwise: false, also } : undefined;
+}
+
 /** A 4-D Conv group reading `x` as the data input of its first member, its weight read by it alone. */
 function convReader(q: QGroup, x: string): boolean {
   const c = q.compute;
@@ -140,16 +188,16 @@ export function smoothChannels(g: Graph, activations: readonly ReadonlyMap<strin
   const spec = g.toSpec();
   const constants = new Map(spec.constants.map((c) => [c.name, c]));
   const renamed = new Map<string, Map<number, string>>(); // node → operand index → new constant
-  for (const site of findSmoothSites(g).filter((x) => x.depthwise || opts.dense !== false)) {
+  for (const site of findSmoothSites(g, { gated: opts.gated }).filter((x) => x.depthwise || opts.dense !== false)) {
     const st = channelStats(activations, site.input);
     if (!st) continue;
     const now = (name: string) => constants.get(name)!.constant!; // as rescaled so far (a conv can be both a producer and a consumer)
     // Every reader's input channels take s (one reader, or several convs reading the same value).
     const readers: SmoothSite[] = [{ ...site, depthwise: isDepthwise(conv(g, site)) }, ...(site.also ?? []).map((r) => ({ ...site, ...r, also: undefined }))];
-    const dense = readers.filter((r) => !r.depthwise);
-    const wmax = (dense.length ? dense : readers).map((r) => weightAbsMax(now(r.weight), g, r)).reduce((a, b) => a.map((x, c) => Math.max(x, b[c])));
+    const judged = readers.filter((r) => !(r as SmoothReader).pooled), dense = judged.filter((r) => !r.depthwise); // pooled readers only follow s
+    const wmax = (dense.length ? dense : judged).map((r) => weightAbsMax(now(r.weight), g, r)).reduce((a, b) => a.map((x, c) => Math.max(x, b[c])));
     const samples = activations.slice(0, opts.measureSamples ?? 4);
-    const noise = (a: number) => readers.reduce((sum, r) => sum + (opts.select === 'measured'
+    const noise = (a: number) => judged.reduce((sum, r) => sum + (opts.select === 'measured'
       ? measuredNoise(now(r.weight), g, r, st, scales(st.amax, wmax, a), samples)
       : predictedNoise(now(r.weight), g, r, st, scales(st.amax, wmax, a))), 0);
     const pick = site.depthwise ? 1 : alpha !== 'auto' ? alpha : argmin(ALPHAS, noise);
