@@ -24,15 +24,15 @@ export function addQuantizeOptions(c: Command): Command {
     .option('--accuracy <floor>', 'auto: sqnr>=DB or top1>=PCT% (default sqnr>=30)')
     .option('--size <target>', 'auto: model size target, e.g. 1.5MB or 40%')
     .option('--latency <cycles>', 'auto: target cycles (npu)')
-    .option('--calib-samples <n>', 'calibration samples to read/generate (default 8; auto: 32 from --calib, 16 generated)')
-    .option('--verify-samples <n>', 'auto: how many calibration samples only judge plans and set the sqnr margin (default half; 0 = no split)')
-    .option('--confirm-samples <n>', 'auto: how many calibration samples only confirm the chosen plan (the search backs off when it misses there)')
-    .option('--search-samples <n>', 'auto: verification samples per evaluation; a larger verification split is screened down to it')
+    .option('--calib-samples <n>', 'calibration samples to read/generate (default 8; auto: all of --calib DIR up to 1024 — a quarter confirm, at most 64 set ranges, the rest verify, screened to 128 per evaluation —, 16 generated)')
+    .option('--verify-samples <n>', 'auto: how many calibration samples only judge plans and set the sqnr margin (default half of the non-confirmation ones, or all but 64 when more; 0 = no split)')
+    .option('--confirm-samples <n>', 'auto: how many calibration samples only confirm the chosen plan (the search backs off when it misses there; default a quarter from 16 samples on)')
+    .option('--search-samples <n>', 'auto: verification samples per evaluation (default 128); a larger verification split is screened down to it')
     .option('--weight-fit', 'uniform int4w: fit the weights too (int8/fp16/bf16 do by default)')
     .option('--no-weight-fit', 'uniform int8/fp16/bf16: round weights to nearest instead of the error-compensating fit')
     .option('--float-offsets', 'fp16/bf16: store group boundaries as x − (per-channel calibration mean) (default for bf16 on targets that store bf16)')
     .option('--no-float-offsets', 'fp16/bf16: plain casts at group boundaries')
-    .option('--int8-flow', 'int8: channel smoothing (depthwise-only or all sites, measured) before calibration and output-aware weight rounding after it');
+    .option('--int8-flow', 'int8: channel smoothing (depthwise-only or all sites, measured) before calibration, percentile ranges, then the weight fit (give it --calib-samples 64)');
 }
 
 export interface QuantizeFlags {
@@ -80,7 +80,7 @@ export function quantizeSummary(q: Record<string, unknown> | undefined): string[
   const confirm = q.confirm as { samples: number; sqnrLow: number; passed: boolean; backoffs: number } | undefined;
   if (confirm) out.push(`confirmed on ${confirm.samples} other samples: SQNR lower bound ${confirm.sqnrLow} dB, ${confirm.passed ? 'held' : 'MISSED'} after ${confirm.backoffs} back-off(s)`);
   const flow = q.int8Flow as { smoothing: string; smoothedSites: number; roundedWeights: number } | 'plain' | undefined;
-  if (flow && flow !== 'plain') out.push(`int8 flow: smoothing ${flow.smoothing} (${flow.smoothedSites} sites), ${flow.roundedWeights} conv weights with output-aware rounding`);
+  if (flow && flow !== 'plain') out.push(`int8 flow: smoothing ${flow.smoothing} (${flow.smoothedSites} sites)${flow.roundedWeights ? `, ${flow.roundedWeights} conv weights with output-aware rounding` : ''}`);
   const fit = q.weightFit as { convs: number; bias: boolean } | string | undefined;
   if (fit && typeof fit !== 'string') out.push(`weights: error-compensating fit of ${fit.convs} conv(s)${fit.bias ? ', biases refitted' : ''} (--no-weight-fit: round to nearest)`);
   const off = q.floatOffsets as { values: number; of: number } | string | undefined;
