@@ -121,21 +121,30 @@ export function findSmoothSites(g: Graph, opts: { gated?: boolean } = {}): Smoot
     const readers = x.consumers.map((n) => byNode.get(n.name)).map((r) => (r && convReader(r, x.name) ? r : undefined));
     if (readers.some((r) => !r) || readers[0] !== q) continue; // a non-conv reader, or listed at the first one
     const channels = Number(x.type.shape[1]);
-    const adds: string[] = [];
-    let v: Value = x, mul: Node | undefined;
-    while ((v === x || v.consumers.length === 1) && !outputs.has(v.name) && v.producer) {
-      const p = v.producer, k = channelConstant(g, p, channels);
-      if (!k) break;
-      if (p.op === 'Add') { adds.unshift(p.name); v = p.inputs[1 - k.index]!; continue; }
-      if (p.op === 'Mul') mul = p;
-      break;
-    }
+    const { mul, adds } = affineChain(g, x, channels, outputs);
     const producer = !mul && !adds.length && x.producer ? loneConv(g, x.producer) : undefined;
     const also = readers.slice(1).map((r) => ({ group: r!.name, weight: r!.weight.name, depthwise: isDepthwise(r!.compute) }));
     const depthwise = isDepthwise(q.compute) && also.every((r) => r.depthwise);
     if (mul || producer) sites.push({ group: q.name, weight: q.weight.name, input: x.name, mul: mul?.name, adds, producer, depthwise, ...(also.length ? { also } : {}) });
   }
   return sites;
+}
+
+/**
+ * The affine chain Mul(const) → Add(const)* that ends at x, walked back while each value has one reader
+ * (x itself may have several): its Mul (absent when the chain starts elsewhere) and Adds, in order.
+ */
+function affineChain(g: Graph, x: Value, channels: number, outputs: ReadonlySet<string>): { mul?: Node; adds: string[] } {
+  const adds: string[] = [];
+  let v: Value = x, mul: Node | undefined;
+  while ((v === x || v.consumers.length === 1) && !outputs.has(v.name) && v.producer) {
+    const p = v.producer, k = channelConstant(g, p, channels);
+    if (!k) break;
+    if (p.op === 'Add') { adds.unshift(p.name); v = p.inputs[1 - k.index]!; continue; }
+    if (p.op === 'Mul') mul = p;
+    break;
+  }
+  return { mul, adds };
 }
 
 /**
@@ -159,15 +168,7 @@ function gatedSite(g: Graph, q: QGroup, x: Value, byNode: ReadonlyMap<string, QG
       also.push({ group: r.name, weight: r.weight.name, depthwise: isDepthwise(r.compute), pooled: true });
     }
   }
-  const adds: string[] = [];
-  let v: Value = u, mul: Node | undefined;
-  while ((v === u || v.consumers.length === 1) && !outputs.has(v.name) && v.producer) {
-    const p = v.producer, kc = channelConstant(g, p, channels);
-    if (!kc) break;
-    if (p.op === 'Add') { adds.unshift(p.name); v = p.inputs[1 - kc.index]!; continue; }
-    if (p.op === 'Mul') mul = p;
-    break;
-  }
+  const { mul, adds } = affineChain(g, u, channels, outputs);
   return mul && also.length ? { group: q.name, weight: q.weight.name, input: x.name, mul: mul.name, adds, depthwise: false, also } : undefined;
 }
 
