@@ -7,7 +7,8 @@ import type { Range } from '../src/quant/activations.ts';
 import type { TensorMap } from '../src/runtime/interpreter.ts';
 import { metricsOf } from '../src/quant/sensitivity-metrics.ts';
 import { toOnnxBytes } from '../passes/quantize/export.ts';
-import { clipFeeds, clipGraph, type DescentOptions, type DescentResult, descendClips, int8Sites } from '../passes/quantize/ranges-e2e.ts';
+import { clipFeeds, clipGraph, type DescentOptions, type DescentResult, descendClips } from '../passes/quantize/ranges-e2e.ts';
+import { activationInputs } from '../passes/quantize/groups.ts';
 
 type Ort = typeof import('onnxruntime-node');
 type Session = Awaited<ReturnType<Ort['InferenceSession']['create']>>;
@@ -28,7 +29,7 @@ export async function ortClipRanges(g: Graph, ranges: ReadonlyMap<string, Range>
   opts: DescentOptions & { sites?: readonly string[]; folds?: number } = {}): Promise<DescentResult> {
   const ort = await import('onnxruntime-node');
   const create = (x: Graph) => ort.InferenceSession.create(toOnnxBytes(x), { graphOptimizationLevel: 'disabled', intraOpNumThreads: 1, logSeverityLevel: 3 });
-  const all = int8Sites(g), fs = await create(g), cs = await create(clipGraph(g, all));
+  const all = activationInputs(g), fs = await create(g), cs = await create(clipGraph(g, all));
   const refs = await runSession(ort, fs, judge);
   await fs.release();
   const k = opts.folds ?? 0, per = Math.ceil(judge.length / Math.max(k, 1));

@@ -22,7 +22,7 @@ import { Tensor } from '../src/ir/graph/tensor.ts';
 import { runGraph } from '../src/runtime/interpreter.ts';
 import { optimizeGraph } from '../passes/index.ts';
 import { calibrate, mseRanges, type Calibration } from '../passes/quantize/calibrate.ts';
-import { quantGroups } from '../passes/quantize/groups.ts';
+import { activationInputs, quantGroups } from '../passes/quantize/groups.ts';
 import { quantizeGraph, type QuantPlan } from '../passes/quantize/quantize.ts';
 import { roundInt8Weights } from '../passes/quantize/weight-rounding.ts';
 import { fitWeights } from '../passes/quantize/weight-fit-graph.ts';
@@ -78,8 +78,7 @@ for (const flow of flows.split(',')) {
   const cal = calOf(g);
   const ranges = on.has('mse') ? mseRanges(cal).ranges : cal.ranges;
   const precisions = new Map(quantGroups(g).map((q) => [q.name, p]));
-  const values = [...new Set(quantGroups(g).flatMap((q) => q.node.inputs.filter((v) => v && !g.value(v.name)!.isConstant).map((v) => v!.name)))];
-  const floatOffsets = on.has('off') ? offsetsOf(g, cal.activations, values, { minGainDb: Number(process.env.GAIN ?? 1) }) : undefined;
+  const floatOffsets = on.has('off') ? offsetsOf(g, cal.activations, activationInputs(g), { minGainDb: Number(process.env.GAIN ?? 1) }) : undefined;
   const plan: QuantPlan = { precisions, ranges, extremes: cal.extremes, floatOffsets };
   const t = performance.now();
   let fitted: QuantPlan['fitted'], int8Weights: QuantPlan['int8Weights'];

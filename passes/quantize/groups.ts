@@ -41,6 +41,13 @@ export function quantGroups(g: Graph): QGroup[] {
   return out;
 }
 
+/** The f32 activation values the quantizable groups read, once each (where a u8 or float boundary can be). */
+export function activationInputs(g: Graph): string[] {
+  const out = new Set<string>();
+  for (const q of quantGroups(g)) for (const v of q.node.inputs) if (v && !v.isConstant && v.type.dtype === 'f32') out.add(v.name);
+  return [...out];
+}
+
 /** The constant weight a compute member reads as input 1, looked up in the outer graph. */
 function weightOf(g: Graph, m: Node): Value | undefined {
   const w = m.input(1);

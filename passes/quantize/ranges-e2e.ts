@@ -14,21 +14,13 @@ import { Tensor } from '../../src/ir/graph/tensor.ts';
 import { activationParams, type Range } from '../../src/quant/activations.ts';
 import { runGraph, type TensorMap } from '../../src/runtime/interpreter.ts';
 import { metricsOf } from '../../src/quant/sensitivity-metrics.ts';
-import { quantGroups } from './groups.ts';
+import { activationInputs, quantGroups } from './groups.ts';
 
 /** Clip factors of the calibrated range tried per site (1 = the calibrated range). */
 export const CLIP_FACTORS = [0.5, 0.6, 0.7, 0.8, 0.9, 1, 1.15, 1.3];
 
 const scaleIn = (v: string) => `${v}__clip_s`, zeroIn = (v: string) => `${v}__clip_z`;
 
-/** The activation values uniform int8 quantizes to u8: the f32 non-constant inputs of every quantizable group. */
-export function int8Sites(g: Graph): string[] {
-  const out = new Set<string>();
-  for (const q of quantGroups(g)) {
-    for (const v of q.node.inputs) if (v && !v.isConstant && v.type.dtype === 'f32' && v.name !== q.weight.name) out.add(v.name);
-  }
-  return [...out];
-}
 
 /**
  * g with each site through u8 QDQ, scale and zero point read from graph inputs (`clipFeeds`). A
@@ -150,7 +142,7 @@ export async function descendClips(sites: readonly string[], base: ReadonlyMap<s
  */
 export async function clipRangesByOutput(g: Graph, ranges: ReadonlyMap<string, Range>, judge: readonly TensorMap[],
   opts: DescentOptions & { sites?: readonly string[] } = {}): Promise<DescentResult> {
-  const all = int8Sites(g), cg = clipGraph(g, all);
+  const all = activationInputs(g), cg = clipGraph(g, all); // the values uniform int8 stores or reads as u8
   const refs = judge.map((x) => runGraph(g, x));
   const score = async (r: ReadonlyMap<string, Range>) => {
     const feeds = clipFeeds(all, r);

@@ -4,7 +4,7 @@
 import type { Graph, Node } from '../ir/graph/graph.ts';
 import { UsageError } from '../util/errors.ts';
 import { calibrate, type Calibration, mseRanges } from '../../passes/quantize/calibrate.ts';
-import { members, type QGroup, quantGroups } from '../../passes/quantize/groups.ts';
+import { activationInputs, members, type QGroup, quantGroups } from '../../passes/quantize/groups.ts';
 import { modelBytes } from '../../passes/quantize/size.ts';
 import { findSmoothSites, smoothChannels } from '../../passes/quantize/smooth.ts';
 import { type Int8FlowReport, int8Flow } from '../../passes/quantize/int8-flow.ts';
@@ -140,7 +140,8 @@ export async function quantizeFused(graph: Graph, opts: QuantizeOptions, hooks: 
   else if (flow) ({ best: { graph, calib, picked }, report: flowReport } = int8Flow(graph, set.samples, ranged));
   else ({ calib, picked } = ranged(graph));
   const floatMode = mode === 'fp16' || mode === 'bf16';
-  if (floatMode && (opts.floatOffsets ?? (mode === 'bf16' && storesBf16(graph, hooks)))) calib = { ...calib, floatOffsets: floatOffsets(graph, calib.activations, groupInputs(graph)) };
+  const boundaries = floatMode ? activationInputs(graph) : [];
+  if (floatMode && (opts.floatOffsets ?? (mode === 'bf16' && storesBf16(graph, hooks)))) calib = { ...calib, floatOffsets: floatOffsets(graph, calib.activations, boundaries) };
   const fit = mode !== 'auto' && GRID_PRECISIONS.has(mode) && (opts.weightFit ?? FIT_BY_DEFAULT.has(mode));
   if (fit) {
     const precisions = new Map(quantGroups(graph).map((q) => [q.name, mode]));
@@ -199,7 +200,7 @@ export async function quantizeFused(graph: Graph, opts: QuantizeOptions, hooks: 
     ...(budget?.accuracy?.metric === 'sqnr' ? { margin: marginReport(prep!.margin) } : {}),
     ...(mode === 'int8' ? { int8Flow: flowReport ?? 'plain' } : {}),
     ...(mode !== 'auto' && GRID_PRECISIONS.has(mode) ? { weightFit: fit ? { target: 'sequential', convs: fittedConvs(calib, mode), bias: floatMode } : 'round to nearest' } : {}),
-    ...(floatMode ? { floatOffsets: calib.floatOffsets ? { values: calib.floatOffsets.size, of: groupInputs(graph).length, minGainDb: 1 } : 'off' } : {}),
+    ...(floatMode ? { floatOffsets: calib.floatOffsets ? { values: calib.floatOffsets.size, of: boundaries.length, minGainDb: 1 } : 'off' } : {}),
     sizeBytes: { before: modelBytes(graph), after: modelBytes(q) },
     // Measured against the fp32 graph (reference runtime) on the samples plans are judged on.
     metrics: { sqnr: round(metrics.sqnr), mse: metrics.mse, top1: metrics.top1, on: prep?.split ? 'verify' : 'calibration' },
@@ -275,11 +276,6 @@ const FIT_BY_DEFAULT: ReadonlySet<Precision> = new Set(['int8', 'fp16', 'bf16'])
 /** Whether the target runs the quantizable groups in bf16 itself (absent hook: the reference runtime, yes). */
 function storesBf16(g: Graph, hooks: QuantizeHooks): boolean {
   return !hooks.precisions || quantGroups(g).some((q) => hooks.precisions!(q.node).includes('bf16'));
-}
-
-/** The activation values quantizable groups read (where a float boundary can be). */
-function groupInputs(g: Graph): string[] {
-  return [...new Set(quantGroups(g).flatMap((q) => q.node.inputs.filter((v) => v && !g.value(v.name)!.isConstant).map((v) => v!.name)))];
 }
 
 /** How many conv weights the fit replaced (a fitted bias is a second constant of the same conv). */

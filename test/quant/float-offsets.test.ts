@@ -7,7 +7,7 @@ import { optimizeGraph } from '../../passes/index.ts';
 import { calibrate } from '../../passes/quantize/calibrate.ts';
 import { toOnnxBytes } from '../../passes/quantize/export.ts';
 import { floatOffsets } from '../../passes/quantize/float-offsets.ts';
-import { quantGroups } from '../../passes/quantize/groups.ts';
+import { activationInputs, quantGroups } from '../../passes/quantize/groups.ts';
 import { quantizeGraph, type QuantPlan } from '../../passes/quantize/quantize.ts';
 import { runOrt } from '../../src/driver/ort.ts';
 import { compileModel } from '../../src/driver/compile.ts';
@@ -33,7 +33,7 @@ describe('float boundary offsets', () => {
   const samples = chainSamples(4, 100);
   const cal = calibrate(g, samples);
   const groups = quantGroups(g);
-  const inputs = [...new Set(groups.flatMap((q) => q.node.inputs.filter((v) => v && !v.isConstant && !g.value(v.name)!.isConstant).map((v) => v!.name)))];
+  const inputs = activationInputs(g);
 
   it('keeps an offset where the channel mean dominates, none on values centred near zero', () => {
     const off = floatOffsets(g, cal.activations, inputs);

@@ -9,7 +9,8 @@ import { runGraph } from '../../src/runtime/interpreter.ts';
 import { calibrate } from '../../passes/quantize/calibrate.ts';
 import { quantGroups } from '../../passes/quantize/groups.ts';
 import { quantizeGraph } from '../../passes/quantize/quantize.ts';
-import { clipFeeds, clipGraph, clipRangesByOutput, descendClips, int8Sites } from '../../passes/quantize/ranges-e2e.ts';
+import { clipFeeds, clipGraph, clipRangesByOutput, descendClips } from '../../passes/quantize/ranges-e2e.ts';
+import { activationInputs } from '../../passes/quantize/groups.ts';
 import { fakeQuantize } from '../../src/quant/weights.ts';
 import { metricsOf } from '../../src/quant/sensitivity-metrics.ts';
 import { chainConstants, chainGraph, chainSamples } from './spread-chain.ts';
@@ -30,7 +31,7 @@ describe('ranges-e2e', () => {
   const int8 = new Map(quantGroups(g).map((q) => [q.name, 'int8' as const]));
 
   it('the clip graph with rounded weights matches the quantize pass (any ranges)', () => {
-    const sites = int8Sites(g);
+    const sites = activationInputs(g);
     expect(sites.sort()).toEqual(['r1', 'r2', 'x']);
     const cg = clipGraph(roundedWeights(g), sites);
     const clipped = new Map([...cal.ranges].map(([k, r]) => [k, k === 'r1' ? { min: r.min * 0.6, max: r.max * 0.6 } : r]));
@@ -48,8 +49,8 @@ describe('ranges-e2e', () => {
   it('descent keeps the start unless a factor beats it, and its ranges reproduce its score', async () => {
     const res = await clipRangesByOutput(g, cal.ranges, judge, { passes: 2 });
     expect(res.sqnr).toBeGreaterThanOrEqual(res.start);
-    const refs = judge.map((x) => runGraph(g, x)), cg = clipGraph(g, int8Sites(g));
-    const feeds = clipFeeds(int8Sites(g), res.ranges);
+    const refs = judge.map((x) => runGraph(g, x)), cg = clipGraph(g, activationInputs(g));
+    const feeds = clipFeeds(activationInputs(g), res.ranges);
     expect(metricsOf(refs, judge.map((x) => runGraph(cg, { ...x, ...feeds }))).sqnr).toBeCloseTo(res.sqnr, 6);
     for (const [s, f] of res.factors) {
       expect(res.ranges.get(s)!.max).toBeCloseTo(cal.ranges.get(s)!.max * f, 6);
