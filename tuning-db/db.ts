@@ -155,9 +155,7 @@ export class TuningDb {
   }
 
   best(workloadKey: string, targetKey: string): TuningRecord | undefined {
-    const r = this.db.prepare(`SELECT * FROM records WHERE workload_key = ? AND target_key = ? AND ok = 1
-      ORDER BY cost ASC, trial ASC LIMIT 1`).get(workloadKey, targetKey) as Row | undefined;
-    return r ? fromRow(r) : undefined;
+    return this.ranked(workloadKey, targetKey, 1)[0];
   }
 
   /** Successful records of other workloads on the same target, newest first (transfer learning). */
