@@ -17,7 +17,7 @@ import { type QGroup, quantGroups } from './groups.ts';
 import { type QuantPlan, quantizeGraph } from './quantize.ts';
 import { type FitOptions, fitConv } from './weight-fit.ts';
 import { GRID_PRECISIONS, weightGrid } from './weight-grid.ts';
-import { computeInput, runAfter, runBefore, runNode, single, stage } from './weight-fit-step.ts';
+import { computeInputs, runAfter, runBefore, runNode, single, stage } from './weight-fit-step.ts';
 
 export interface WeightFitOptions extends FitOptions {
   /** 'sequential' (default): inputs from the quantized model upstream; 'fp32': the float model's inputs. */
@@ -48,7 +48,7 @@ export function fitWeights(g: Graph, calib: Calibration, plan: QuantPlan, opts: 
   const fit = (q: QGroup, xts?: Tensor[]) => {
     const p = plan.precisions.get(q.name)!, w = q.weight.constant!;
     const grid = weightGrid(p, w.toF32(), w.shape, { axis: q.axis, reduceAxis: q.reduceAxis, groupSize: plan.groupSize })!;
-    const xs = calib.activations.map((env) => computeInput(q.node, q.compute, env, g.opsets));
+    const xs = computeInputs(q.node, q.compute, calib.activations);
     const r = plan.ranges.get(q.compute.input(0)!.name);
     const noise = !xts && p === 'int8' && r ? activationParams(r, 'int8').scale ** 2 / 12 : 0;
     record(q, p, fitConv(q.compute, w, biasOf(g, q), grid, xs, xts, { ...opts, inputNoise: opts.inputNoise ?? noise }));

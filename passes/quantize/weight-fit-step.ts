@@ -9,28 +9,26 @@ import type { KernelCtx } from '../../src/runtime/kernel.ts';
 import { runGraph } from '../../src/runtime/interpreter.ts';
 
 /** Runs one node of a graph on env's values (constants from the graph); a Fused node runs its body. */
-export function runNode(n: Node, env: ReadonlyMap<string, Tensor>, opsets: Graph['opsets'], onNode?: (m: Node, outs: readonly Tensor[]) => void, watch?: string, onInput?: (t: Tensor) => void): Tensor[] {
+export function runNode(n: Node, env: ReadonlyMap<string, Tensor>, opsets: Graph['opsets']): Tensor[] {
   const ins = n.inputs.map((v) => (v ? env.get(v.name) ?? v.constant ?? undefined : undefined));
   if (n.body) {
-    const feeds = Object.fromEntries(n.body.inputs.map((v, k) => [v.name, ins[k]!]));
-    if (watch && feeds[watch]) onInput?.(feeds[watch]);
-    const out = runGraph(n.body, feeds, { onNode });
+    const out = runGraph(n.body, Object.fromEntries(n.body.inputs.map((v, k) => [v.name, ins[k]!])));
     return n.body.outputs.map((v) => out[v.name]);
   }
   const mini = single(n, opsets);
-  const out = runGraph(mini, Object.fromEntries(mini.inputs.map((v) => [v.name, env.get(v.name)!])), { onNode });
+  const out = runGraph(mini, Object.fromEntries(mini.inputs.map((v) => [v.name, env.get(v.name)!])));
   return n.outputs.map((v) => out[v.name]);
 }
 
-/** The tensor `member` (the conv) reads as input 0 when node n runs on env. */
-export function computeInput(n: Node, member: Node, env: ReadonlyMap<string, Tensor>, opsets: Graph['opsets']): Tensor {
+/** Per env, the tensor `member` (the conv) reads as input 0 when node n runs: only the members it depends on run. */
+export function computeInputs(n: Node, member: Node, envs: readonly ReadonlyMap<string, Tensor>[]): Tensor[] {
   const x = member.input(0)!.name;
-  const direct = env.get(x);
-  if (direct && (!n.body || !n.body.value(x) || n.body.inputs.some((v) => v.name === x))) return direct;
-  let got: Tensor | undefined;
-  runNode(n, env, opsets, (m, outs) => m.outputs.forEach((v, k) => { if (v.name === x) got = outs[k]; }), x, (t) => { got = t; });
-  if (!got) throw new Error(`weight fit: no value "${x}" in node "${n.name}"`);
-  return got;
+  const s = n.body ? stage(n, member) : undefined;
+  return envs.map((env) => {
+    const t = s ? runBefore(s, env).get(x) : env.get(x);
+    if (!t) throw new Error(`weight fit: no value "${x}" in node "${n.name}"`);
+    return t;
+  });
 }
 
 const singles = new WeakMap<Node, Graph>();
