@@ -76,11 +76,20 @@ export function defaultVerifyCount(n: number): number {
   return n >= MIN_SPLIT_SAMPLES ? Math.max(Math.floor(n / 2), n - MAX_RANGE_SAMPLES) : 0;
 }
 
+/**
+ * The parts prepareSearch makes of n samples given `confirm` (and `verify`, default defaultVerifyCount):
+ * at least one range sample; fewer than 2 verification samples means no split at all (every sample
+ * sets ranges, none confirms).
+ */
+export function splitCounts(n: number, confirm: number, verify?: number): { ranges: number; verify: number; confirm: number } {
+  const c = Math.max(0, Math.floor(confirm));
+  const v = Math.min(verify ?? defaultVerifyCount(n - c), n - c - 1);
+  return v >= 2 ? { ranges: n - c - v, verify: v, confirm: c } : { ranges: n, verify: 0, confirm: 0 };
+}
+
 /** The default parts of n auto calibration samples: { ranges, verify, confirm } (the rule above). */
 export function defaultSplit(n: number): { ranges: number; verify: number; confirm: number } {
-  const confirm = defaultConfirmCount(n), verify = Math.min(defaultVerifyCount(n - confirm), Math.max(0, n - confirm - 1));
-  const v = verify >= 2 ? verify : 0;
-  return { ranges: n - confirm - v, verify: v, confirm: v ? confirm : 0 };
+  return splitCounts(n, defaultConfirmCount(n));
 }
 
 export interface Margin {
@@ -146,9 +155,8 @@ export interface PrepareOptions {
 /** Ranges, the analyzer the search uses, and the sqnr guard band, from one calibration set. */
 export function prepareSearch(graph: Graph, samples: readonly TensorMap[], opts: PrepareOptions): PreparedSearch {
   const make = opts.analyzer ?? defaultAnalyzer, run = opts.run ?? runAll;
-  const nConfirm = Math.max(0, Math.floor(opts.confirm ?? 0));
-  const nVerify = Math.min(opts.verify ?? defaultVerifyCount(samples.length - nConfirm), samples.length - nConfirm - 1);
-  const parts = nVerify >= 2 ? splitSamples(samples, nVerify, 1, nConfirm) : { ranges: [...samples], verify: [], confirm: [] };
+  const counts = splitCounts(samples.length, opts.confirm ?? 0, opts.verify);
+  const parts = counts.verify ? splitSamples(samples, counts.verify, 1, counts.confirm) : { ranges: [...samples], verify: [], confirm: [] };
   const { ranges, confirm } = parts;
   let verify = parts.verify;
   let calib = calibrate(graph, ranges, opts.method === 'auto' || opts.method === 'mse' ? 'percentile' : opts.method);
