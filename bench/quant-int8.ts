@@ -56,7 +56,7 @@ import { depthwiseInputRanges } from '../passes/quantize/channel-ranges.ts';
 import { smoothChannels } from '../passes/quantize/smooth.ts';
 import { toOnnxBytes } from '../passes/quantize/export.ts';
 import { fitWeights } from '../passes/quantize/weight-fit-graph.ts';
-import { ortClipRanges } from './quant-clip-ort.ts';
+import { ortClipRanges } from '../src/quant/clip-judge.ts';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import type { Range } from '../src/quant/activations.ts';
 

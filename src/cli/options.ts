@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import type { QuantizeOptions } from '../quant/search-run.ts';
 import { UsageError } from '../util/errors.ts';
+import type { ClipSearchReport } from '../quant/clip-judge.ts';
 
 export const collect = (v: string, acc: string[]) => [...acc, v];
 
@@ -32,13 +33,14 @@ export function addQuantizeOptions(c: Command): Command {
     .option('--no-weight-fit', 'uniform int8/fp16/bf16: round weights to nearest instead of the error-compensating fit')
     .option('--float-offsets', 'fp16/bf16: store group boundaries as x − (per-channel calibration mean) (default for bf16 on targets that store bf16)')
     .option('--no-float-offsets', 'fp16/bf16: plain casts at group boundaries')
-    .option('--int8-flow', 'int8: channel smoothing (depthwise-only or all sites, measured) before calibration, percentile ranges, then the weight fit (give it --calib-samples 64)');
+    .option('--int8-flow', 'int8: channel smoothing (depthwise-only or all sites, measured) before calibration, percentile ranges, clip factors judged end to end on a split of --calib (a folder is read up to 112: 64 set ranges, 48 judge), then the weight fit')
+    .option('--clip-judge-samples <n>', 'int8 flow: how many calibration samples (the last) only judge the clip search (default: the rest after 64 from 112 on — a --calib folder is read up to 112 —, else none; 0 = no search)');
 }
 
 export interface QuantizeFlags {
   quantize?: string; calib?: string; calibMethod?: string; accuracy?: string; size?: string; latency?: string;
   calibSamples?: string; verifySamples?: string; confirmSamples?: string; searchSamples?: string;
-  int8Flow?: boolean; weightFit?: boolean; floatOffsets?: boolean;
+  int8Flow?: boolean; weightFit?: boolean; floatOffsets?: boolean; clipJudgeSamples?: string;
 }
 
 export function quantizeOptions(o: QuantizeFlags): { quantize?: QuantizeOptions } {
@@ -48,6 +50,7 @@ export function quantizeOptions(o: QuantizeFlags): { quantize?: QuantizeOptions 
     ...(o.verifySamples !== undefined ? { verifySamples: count(o.verifySamples, '--verify-samples', 0) } : {}),
     ...(o.confirmSamples !== undefined ? { confirmSamples: count(o.confirmSamples, '--confirm-samples', 0) } : {}),
     ...(o.searchSamples !== undefined ? { searchSamples: count(o.searchSamples, '--search-samples', 1) } : {}),
+    ...(o.clipJudgeSamples !== undefined ? { clipJudgeSamples: count(o.clipJudgeSamples, '--clip-judge-samples', 0) } : {}),
   };
   return { quantize: { precision: o.quantize, calib: o.calib, calibMethod: o.calibMethod, accuracy: o.accuracy, size: o.size, latency: o.latency, ...counts,
     ...(o.int8Flow ? { int8Flow: true } : {}), ...(o.weightFit !== undefined ? { weightFit: o.weightFit } : {}),
@@ -79,8 +82,9 @@ export function quantizeSummary(q: Record<string, unknown> | undefined): string[
   if (q.budget) out.push(`budget ${q.budget}: ${q.met ? 'met' : 'NOT met'} after ${q.evaluations} evaluations${margin ? ` (searched with a ${margin.db} dB ${margin.source} margin)` : ''}`);
   const confirm = q.confirm as { samples: number; sqnrLow: number; passed: boolean; backoffs: number } | undefined;
   if (confirm) out.push(`confirmed on ${confirm.samples} other samples: SQNR lower bound ${confirm.sqnrLow} dB, ${confirm.passed ? 'held' : 'MISSED'} after ${confirm.backoffs} back-off(s)`);
-  const flow = q.int8Flow as { smoothing: string; smoothedSites: number; roundedWeights: number } | 'plain' | undefined;
+  const flow = q.int8Flow as { smoothing: string; smoothedSites: number; roundedWeights: number; clipSearch?: ClipSearchReport } | 'plain' | undefined;
   if (flow && flow !== 'plain') out.push(`int8 flow: smoothing ${flow.smoothing} (${flow.smoothedSites} sites)${flow.roundedWeights ? `, ${flow.roundedWeights} conv weights with output-aware rounding` : ''}`);
+  if (flow && flow !== 'plain' && flow.clipSearch) out.push(clipSearchLine(flow.clipSearch));
   const fit = q.weightFit as { convs: number; bias: boolean } | string | undefined;
   if (fit && typeof fit !== 'string') out.push(`weights: error-compensating fit of ${fit.convs} conv(s)${fit.bias ? ', biases refitted' : ''} (--no-weight-fit: round to nearest)`);
   const off = q.floatOffsets as { values: number; of: number } | string | undefined;
@@ -88,4 +92,11 @@ export function quantizeSummary(q: Record<string, unknown> | undefined): string[
   const subs = (q.substituted as unknown[] | undefined)?.length;
   if (subs) out.push(`target substituted the precision of ${subs} group(s) (see report.json quantization.substituted)`);
   return out;
+}
+
+/** The clip search's line: what judged it on how many samples, and what it moved (or why it did not run). */
+function clipSearchLine(c: ClipSearchReport): string {
+  if (c.skipped) return `int8 flow: no clip search — ${c.skipped}`;
+  return `int8 flow: clip search on ${c.engine} over ${c.samples.judge} judging samples (ranges from ${c.samples.ranges}): ${Object.keys(c.moved ?? {}).length} of ${c.sites} sites moved, ` +
+    `judge SQNR ${c.judgeSqnr?.before} → ${c.judgeSqnr?.after} dB, ${c.evaluations} evaluations, ${c.seconds} s`;
 }

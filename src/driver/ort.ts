@@ -24,28 +24,54 @@ export interface OrtOptions {
   optimization?: 'disabled' | 'basic' | 'extended' | 'all';
 }
 
+/** onnxruntime-node if it can be imported, else undefined (for callers with an interpreter fallback). */
+export async function tryOrt(): Promise<Ort | undefined> {
+  return ort().catch(() => undefined);
+}
+
+/** One onnxruntime session run many times (a search that changes only the feeds); release it when done. */
+export interface OrtRunner {
+  run(inputs: TensorMap): Promise<TensorMap>;
+  release(): Promise<void>;
+}
+
+/** An `OrtRunner` of a model (file path or bytes) on onnxruntime's CPU provider, one thread. */
+export async function ortSession(model: string | Uint8Array, opts: OrtOptions & { quiet?: boolean } = {}): Promise<OrtRunner> {
+  const o = await ort();
+  const session = await o.InferenceSession.create(model as string, {
+    graphOptimizationLevel: opts.optimization ?? 'all', intraOpNumThreads: 1, ...(opts.quiet ? { logSeverityLevel: 3 as const } : {}),
+  });
+  return { run: async (inputs) => fromOrt(await session.run(toOrt(o, inputs))), release: () => session.release() };
+}
+
 /** Runs a model (file path or bytes) on onnxruntime's CPU provider. */
 export async function runOrt(model: string | Uint8Array, inputs: TensorMap, opts: OrtOptions = {}): Promise<TensorMap> {
-  const o = await ort();
-  const session = await o.InferenceSession.create(model as string, { graphOptimizationLevel: opts.optimization ?? 'all', intraOpNumThreads: 1 });
+  const s = await ortSession(model, opts);
   try {
-    const feeds: Record<string, InstanceType<Ort['Tensor']>> = {};
-    for (const [k, t] of Object.entries(inputs)) {
-      const type = TO_ORT[t.dtype];
-      if (!type) throw new TargetError(`onnxruntime-node cannot take a ${t.dtype} input ("${k}")`);
-      const data = t.dtype === 'bool' ? new Uint8Array(t.data as Uint8Array) : t.data;
-      feeds[k] = new o.Tensor(type as 'float32', data as Float32Array, [...t.shape]);
-    }
-    const results = await session.run(feeds);
-    const out: TensorMap = {};
-    for (const [k, v] of Object.entries(results)) {
-      const dtype = FROM_ORT.get(v.type);
-      if (!dtype) throw new TargetError(`onnxruntime output "${k}" has type ${v.type}, which tscc cannot compare`);
-      const data = v.data as Tensor['data'];
-      out[k] = new Tensor(dtype, v.dims as number[], dtype === 'f16' ? new Uint16Array(data.buffer, data.byteOffset, data.length) : data);
-    }
-    return out;
+    return await s.run(inputs);
   } finally {
-    await session.release();
+    await s.release();
   }
+}
+
+function toOrt(o: Ort, inputs: TensorMap): Record<string, InstanceType<Ort['Tensor']>> {
+  const feeds: Record<string, InstanceType<Ort['Tensor']>> = {};
+  for (const [k, t] of Object.entries(inputs)) {
+    const type = TO_ORT[t.dtype];
+    if (!type) throw new TargetError(`onnxruntime-node cannot take a ${t.dtype} input ("${k}")`);
+    const data = t.dtype === 'bool' ? new Uint8Array(t.data as Uint8Array) : t.data;
+    feeds[k] = new o.Tensor(type as 'float32', data as Float32Array, [...t.shape]);
+  }
+  return feeds;
+}
+
+function fromOrt(results: Record<string, { type: string; dims: readonly number[]; data: unknown }>): TensorMap {
+  const out: TensorMap = {};
+  for (const [k, v] of Object.entries(results)) {
+    const dtype = FROM_ORT.get(v.type);
+    if (!dtype) throw new TargetError(`onnxruntime output "${k}" has type ${v.type}, which tscc cannot compare`);
+    const data = v.data as Tensor['data'];
+    out[k] = new Tensor(dtype, v.dims as number[], dtype === 'f16' ? new Uint16Array(data.buffer, data.byteOffset, data.length) : data);
+  }
+  return out;
 }

@@ -1,7 +1,7 @@
 // `tscc compile --quantize int8 --int8-flow`: the uniform-int8 flow of passes/quantize/int8-flow.ts runs
 // and is reported; without the flag, the plain flow (calibrate, round to nearest) as before. The model is PP-LCNetV3's block in small: conv (channels
 // ~100× apart) → Mul(a) → Add(b) → depthwise conv → Relu → Mul → Add → 1×1 conv.
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -10,6 +10,7 @@ import { OnnxBuilder } from '../../models/builder.ts';
 import { Tensor } from '../../src/ir/graph/tensor.ts';
 import { randomTensor, rng } from '../../src/runtime/random.ts';
 import { spreadChannels } from './spread-chain.ts';
+import { writeNpy } from '../../src/runtime/npy.ts';
 
 function capture(): Io & { stdout: string[] } {
   const stdout: string[] = [];
@@ -46,5 +47,45 @@ describe('tscc --quantize int8 --int8-flow', () => {
     const plain = await compile([], 'b');
     expect(plain.q.int8Flow).toBe('plain');
     expect(plain.stdout).not.toMatch(/int8 flow/);
+  });
+
+  it('splits a --calib folder: the last --clip-judge-samples only judge the clip search (onnxruntime), reported', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tscc-i8j-')), model = join(dir, 'block.onnx');
+    writeFileSync(model, blockModel());
+    const stack = (n: number) => new Tensor('f32', [n, 1, 4, 12, 12], randomTensor('f32', [n * 4 * 144], 77, -1, 1).data);
+    const folder = (name: string, n: number) => {
+      const d = join(dir, name);
+      mkdirSync(d);
+      writeNpy(join(d, 'x.npy'), new Tensor('f32', [n, 1, 4, 12, 12], (stack(14).data as Float32Array).slice(0, n * 4 * 144)));
+      return d;
+    };
+    const compile = async (calib: string, extra: string[], out: string) => {
+      const io = capture();
+      expect(await main(['compile', model, '--target', 'npu', '--quantize', 'int8', '--int8-flow', '--calib', calib, ...extra, '-o', join(dir, out)], io)).toBe(0);
+      return { stdout: io.stdout.join('\n'), q: JSON.parse(readFileSync(join(dir, out, 'report.json'), 'utf8')).quantization };
+    };
+    // 14 samples read (the flow reads a folder up to 112), 8 set ranges, 6 judge
+    const split = await compile(folder('all', 14), ['--clip-judge-samples', '6'], 'a');
+    const c = split.q.int8Flow.clipSearch;
+    expect(split.q.calibration.samples).toBe(14);
+    expect(c).toMatchObject({ engine: 'onnxruntime', samples: { ranges: 8, judge: 6 }, sites: expect.any(Number) });
+    expect(c.judgeSqnr.after).toBeGreaterThanOrEqual(c.judgeSqnr.before);
+    expect(c.evaluations).toBe(1 + c.sites * 4);
+    expect(c.seconds).toBeGreaterThanOrEqual(0);
+    expect(split.stdout).toMatch(/clip search on onnxruntime over 6 judging samples \(ranges from 8\): \d+ of \d+ sites moved/);
+    // the judging samples set nothing: the first 8 alone measure the same smoothing variants
+    const first = await compile(folder('first', 8), [], 'b');
+    expect(first.q.int8Flow.measured).toEqual(split.q.int8Flow.measured);
+    expect(first.q.int8Flow.clipSearch).toMatchObject({ engine: 'none', samples: { ranges: 8, judge: 0 } });
+    expect(first.stdout).toMatch(/int8 flow: no clip search — no judging split/);
+  });
+
+  it('--clip-judge-samples must be an integer ≥ 0', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tscc-i8f-')), model = join(dir, 'block.onnx');
+    writeFileSync(model, blockModel());
+    const io = capture();
+    const errs: string[] = [];
+    expect(await main(['compile', model, '--target', 'npu', '--quantize', 'int8', '--int8-flow', '--clip-judge-samples', '-2'], { ...io, err: (s) => errs.push(s) })).toBe(1);
+    expect(errs.join('\n')).toMatch(/--clip-judge-samples "-2": expected an integer ≥ 0/);
   });
 });
