@@ -75,6 +75,7 @@ export function quantizeSummary(q: Record<string, unknown> | undefined): string[
   for (const l of layers) counts.set(l.precision, (counts.get(l.precision) ?? 0) + 1);
   const out: string[] = [];
   if (cal.warning) out.push(`!!! ${cal.warning} !!!`);
+  for (const w of (q.warnings as string[] | undefined) ?? []) out.push(`!!! ${w} !!!`);
   out.push(`quantize ${q.mode}: ${[...counts].map(([p, n]) => `${n}×${p}`).join(', ')}; size ${size.before.toLocaleString('en-US')} → ${size.after.toLocaleString('en-US')} bytes; ` +
     `SQNR ${m.sqnr === null ? '∞' : m.sqnr} dB${m.top1 !== null ? `, top-1 agreement ${(m.top1 * 100).toFixed(1)}%` : ''} on ` +
     (cal.split ? `${cal.split.verify} verification samples (ranges from ${cal.split.ranges} others; ${cal.samples} ${from})` : `${cal.samples} ${from}`) + ` (${cal.method})`);

@@ -16,7 +16,7 @@ import { type CalibSet, generatedCalib, loadCalibDir } from './calib-data.ts';
 import { OBSERVER_KINDS, type ObserverKind } from './observers.ts';
 import { parsePrecision, type Precision } from './precision.ts';
 import { type Confirmation, type ConfirmedResult, searchConfirmed } from './search-confirm.ts';
-import { DEFAULT_SEARCH_SAMPLES, defaultConfirmCount, type Margin, MAX_AUTO_CALIB_SAMPLES, prepareSearch } from './search-split.ts';
+import { DEFAULT_SEARCH_SAMPLES, defaultConfirmCount, type Margin, MAX_AUTO_CALIB_SAMPLES, prepareSearch, smallConfirmWarning } from './search-split.ts';
 import { Analyzer, pickRanges } from './sensitivity.ts';
 import { clipSplit, MIN_SEARCH_SAMPLES, searchClips } from './clip-judge.ts';
 
@@ -206,8 +206,10 @@ export async function quantizeFused(graph: Graph, opts: QuantizeOptions, hooks: 
       ...(refused.has(g.name) ? { refusedByTarget: refused.get(g.name) } : {}),
     };
   });
+  // An accuracy floor confirmed on a small split is not protected on new inputs: say so, loudly.
+  const floorWarning = budget?.accuracy ? smallConfirmWarning(prep?.split?.confirm ?? 0, describeBudget({ accuracy: budget.accuracy })) : null;
   const report: Record<string, unknown> = {
-    mode, calibration: {
+    mode, ...(floorWarning ? { warnings: [floorWarning] } : {}), calibration: {
       source: set.source, ...(set.dir ? { dir: set.dir } : {}), samples: set.samples.length, method: calib.method,
       ...(prep ? { split: prep.split ? { ...prep.split, rule: 'seeded shuffle' } : null } : {}),
       ...(prep?.screen ? { screen: prep.screen } : {}),

@@ -13,6 +13,7 @@ import { randomTensor } from '../../src/runtime/random.ts';
 import { generatedCalib, loadCalibDir } from '../../src/quant/calib-data.ts';
 import { DEFAULT_SEARCH_SAMPLES, defaultSplit, MAX_AUTO_CALIB_SAMPLES, MAX_RANGE_SAMPLES, prepareSearch } from '../../src/quant/search-split.ts';
 import { quantizeFused } from '../../src/quant/search-run.ts';
+import { quantizeSummary } from '../../src/cli/options.ts';
 
 const g = optimizeGraph(loadOnnxFile('models/tiny-cnn.onnx').graph); // x: f32[1,3,32,32]
 
@@ -59,11 +60,15 @@ describe('auto driver defaults', () => {
     expect(cal.split).toMatchObject({ ranges: 64, verify: 161, confirm: 75 });
     expect(cal.screen).toMatchObject({ pool: 161, kept: DEFAULT_SEARCH_SAMPLES });
     expect((r.report.confirm as { samples: number }).samples).toBe(75);
+    expect(r.report.warnings).toBeUndefined(); // 75 confirmation samples: no small-split warning
     const asked = await quantizeFused(g, { precision: 'auto', calib: big, calibSamples: 40, accuracy: 'sqnr>=30' });
     expect(asked.report.calibration).toMatchObject({ samples: 40, split: { ranges: 15, verify: 15, confirm: 10 } });
     // A 32-sample folder splits as before session 6.
     const small = await quantizeFused(g, { precision: 'auto', calib: folder(32), accuracy: 'sqnr>=30' });
     expect(small.report.calibration).toMatchObject({ samples: 32, split: { ranges: 12, verify: 12, confirm: 8 } });
+    // …and says loudly that 8 confirmation samples do not protect the floor on new inputs.
+    expect(small.report.warnings).toEqual([expect.stringMatching(/only 8 calibration samples confirmed the plan against sqnr>=30dB/)]);
+    expect(quantizeSummary({ ...small.report })).toContainEqual(expect.stringMatching(/^!!! auto: only 8 .* few hundred !!!$/));
     // The cap: a larger folder gives MAX_AUTO_CALIB_SAMPLES (the loader's limit the driver passes).
     expect(loadCalibDir(folder(MAX_AUTO_CALIB_SAMPLES + 5), g, MAX_AUTO_CALIB_SAMPLES).samples.length).toBe(MAX_AUTO_CALIB_SAMPLES);
   }, 120_000);
