@@ -3,15 +3,17 @@
 // sequential target (each conv fitted to the quantized model's own inputs), on held-out inputs.
 //   npx tsx bench/quant-rounding.ts MODEL NCAL NHELD FLOWS [CALIB_SEED=1] [HELD_SEED=777]
 //     (env DET=side: det resolution, 192; EVAL=ref|ort: who runs the held-out inputs, default ort for det;
-//      POS=n: patch positions sampled per image and conv, default 4096; FOLD=0: the least-squares shift from
+//      POS=n: patch positions sampled per image and conv, default 4096; DAMP=f: GPTQ dampening, default 0.01; FOLD=0: the least-squares shift from
 //      the full E (session 5's order of sums) instead of W E accumulated directly, FitOptions.foldShift)
 //   MODEL: cls | det | hello_deepa | hello_deepa_old | namaste_deepa
 //   FLOWS: comma-separated, each a '+'-joined set of:
 //     precision  int8 | int4w | fp16 | bf16   (uniform over every quantizable group)
 //     rounding   rtn (default) | gptq (fp32-input target) | seq (sequential target) | old (weight-rounding.ts, int8 only)
-//     options    bias (refit biases) | act (act-order) | guard (sequential shift only where ≥ 4 patches per column) | sm | smdw (smoothing, smooth.ts, before calibration; int8)
+//     options    bias (refit biases) | act (act-order) | guard (sequential shift only where ≥ 4 patches per column; env GUARD=n) | sm | smdw (smoothing, smooth.ts, before calibration; int8)
 //                mse (MSE-clipped activation ranges) | split (also print weights-only / activations-only SQNR)
 //                off (fp16/bf16: per-channel offsets at the boundaries, float-offsets.ts; env GAIN=dB, default 1)
+//                cv (sequential shift dampening per conv chosen by 2-fold validation, FitOptions.validateShift)
+//                ct / noct (fit non-overlapping ConvTransposes, weight-fit-transpose.ts: default on for fp16/bf16 only)
 //   e.g. npx tsx bench/quant-rounding.ts cls 32 256 bf16,bf16+gptq,bf16+seq,bf16+seq+bias
 // Prints, per flow: held-out SQNR (and its two halves: a 2-class softmax's SQNR is decided by a few
 // inputs), top-1 agreement for [N, C] outputs, the fit's wall time. `split`: weights-only (the fp32
@@ -82,7 +84,8 @@ for (const flow of flows.split(',')) {
   const plan: QuantPlan = { precisions, ranges, extremes: cal.extremes, floatOffsets };
   const t = performance.now();
   let fitted: QuantPlan['fitted'], int8Weights: QuantPlan['int8Weights'];
-  const fitOpts = { bias: on.has('bias'), actOrder: on.has('act'), maxPositions: Number(process.env.POS ?? 4096), minPatchesForShift: on.has('guard') ? 4 : 0, foldShift: process.env.FOLD !== '0' };
+  const fitOpts = { bias: on.has('bias'), actOrder: on.has('act'), maxPositions: Number(process.env.POS ?? 4096), damp: Number(process.env.DAMP ?? 0.01), minPatchesForShift: on.has('guard') ? Number(process.env.GUARD ?? 4) : 0, foldShift: process.env.FOLD !== '0',
+    validateShift: on.has('cv'), convTranspose: on.has('ct') ? true : on.has('noct') ? false : undefined };
   if (on.has('gptq')) fitted = fitWeights(g, { ...cal, ranges }, plan, { ...fitOpts, target: 'fp32' });
   else if (on.has('seq')) fitted = fitWeights(g, { ...cal, ranges }, plan, { ...fitOpts, target: 'sequential' });
   else if (on.has('old')) int8Weights = roundInt8Weights(g, cal.activations, 4096, ranges);

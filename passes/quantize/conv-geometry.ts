@@ -5,8 +5,9 @@ import type { Tensor } from '../../src/ir/graph/tensor.ts';
 
 export interface ConvGeom { c: number; h: number; w: number; kh: number; kw: number; oh: number; ow: number; sh: number; sw: number; dh: number; dw: number; pt: number; pl: number }
 
-export function geometry(c: Node, x: Tensor, wShape: readonly number[]): ConvGeom {
-  const ints = (k: string, d: number[]) => { const v = c.attr.ints(k, d); return v.length ? v : d; };
+/** `c` null: a 1×1-style conv with the default attributes (stride 1, no pads) — pointwise patches. */
+export function geometry(c: Node | null, x: Tensor, wShape: readonly number[]): ConvGeom {
+  const ints = (k: string, d: number[]) => { const v = c ? c.attr.ints(k, d) : d; return v.length ? v : d; };
   const [sh, sw] = ints('strides', [1, 1]), [dh, dw] = ints('dilations', [1, 1]), pads = ints('pads', [0, 0, 0, 0]);
   const [, , kh, kw] = wShape, [, ch, h, w] = x.shape;
   const oh = Math.floor((h + pads[0] + pads[2] - dh * (kh - 1) - 1) / sh) + 1, ow = Math.floor((w + pads[1] + pads[3] - dw * (kw - 1) - 1) / sw) + 1;

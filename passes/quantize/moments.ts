@@ -29,7 +29,8 @@ export interface Moments {
 
 /**
  * H̃ = Σ p̃ p̃ᵀ and E = Σ (p − p̃) p̃ᵀ over sampled patches of channels [c0, c0 + cpg) (p from xs, p̃
- * from xts; a trailing 1 when `ones`, for the bias). E is null without xts. Positions: every
+ * from xts; a trailing 1 when `ones`, for the bias). E is null without xts. `c` null: pointwise
+ * patches (stride 1, no pads; a non-overlapping ConvTranspose's rows, weight-fit-transpose.ts). Positions: every
  * `step`-th of each image, step = ⌊positions / maxPositions⌋ (at least 1).
  *
  * `rows` (the weight rows W, length ≥ n): accumulate W E = Σ (W (p − p̃)) p̃ᵀ instead of E — per patch
@@ -37,7 +38,7 @@ export interface Moments {
  * same sum, associated differently: not bit-identical to W times the accumulated E (see
  * FitOptions.foldShift).
  */
-export function convMoments(c: Node, wShape: readonly number[], c0: number, cpg: number, xs: readonly Tensor[], xts: readonly Tensor[] | undefined,
+export function convMoments(c: Node | null, wShape: readonly number[], c0: number, cpg: number, xs: readonly Tensor[], xts: readonly Tensor[] | undefined,
   maxPositions: number, ones: boolean, rows?: readonly Float64Array[]): Moments {
   const n = cpg * wShape[2] * wShape[3], m = ones ? n + 1 : n;
   const fold = !!(xts && rows), nr = rows?.length ?? 0;

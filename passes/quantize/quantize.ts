@@ -112,9 +112,20 @@ class Rewriter {
 
   node(n: Node, q: QGroup | undefined, p: Precision): NodeSpec[] {
     const narrowIn = n.inputs.some((v) => v && this.repr.has(v.name));
-    if (!q && !narrowIn) return [n.toSpec()];
+    if (!q && !narrowIn) return [this.refitInputs(n)];
     if (!q && !n.body) return this.standaloneDequantize(n);
     return [this.group(n, q, p)];
+  }
+
+  /**
+   * An unfused node whose constant was refitted with the group feeding its data input (the bias Add
+   * after an unfused ConvTranspose, weight-fit-transpose.ts): that constant as a new outer constant.
+   */
+  private refitInputs(n: Node): NodeSpec {
+    const spec = n.toSpec(), src = n.inputs.find((v) => v && !v.isConstant)?.producer;
+    const fits = src && this.quantizable.has(src.name) ? this.plan.fitted?.get(this.precisionOf(src)) : undefined;
+    if (!fits || !n.inputs.some((v) => v?.isConstant && fits.has(v.name))) return spec;
+    return { ...spec, inputs: n.inputs.map((v) => (v?.isConstant && fits.has(v.name) ? this.constant(`${v.name}_fit`, fits.get(v.name)!) : v?.name ?? '')) };
   }
 
   /** An unfused float node reading narrow values: one DequantizeLinear/Cast node per value, before it. */

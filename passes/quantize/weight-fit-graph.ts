@@ -15,13 +15,20 @@ import type { Precision } from '../../src/quant/precision.ts';
 import type { Calibration } from './calibrate.ts';
 import { type QGroup, quantGroups } from './groups.ts';
 import { type QuantPlan, quantizeGraph } from './quantize.ts';
-import { type FitOptions, fitConv } from './weight-fit.ts';
+import { type FitOptions, type FittedConv, fitConv } from './weight-fit.ts';
+import { fitConvTranspose, fittableTranspose, transposeBias } from './weight-fit-transpose.ts';
 import { GRID_PRECISIONS, weightGrid } from './weight-grid.ts';
 import { computeInputs, runAfter, runBefore, runNode, single, stage } from './weight-fit-step.ts';
 
 export interface WeightFitOptions extends FitOptions {
   /** 'sequential' (default): inputs from the quantized model upstream; 'fp32': the float model's inputs. */
   readonly target?: 'fp32' | 'sequential';
+  /**
+   * Also fit ConvTransposes with non-overlapping taps (weight-fit-transpose.ts; PP-OCR det's head).
+   * Default: for fp16 / bf16 groups only — measured there (passes/quantize/README.md "det bf16
+   * (session 7)"); int8 / int4w groups keep round to nearest unless this is true.
+   */
+  readonly convTranspose?: boolean;
 }
 
 /** Per precision, by constant name: the fitted weights (on the grid) and refitted biases. */
@@ -36,14 +43,18 @@ export function fittable(g: Graph, q: QGroup): boolean {
 
 /** The fitted constants of every Conv group of `plan` whose precision has an elementwise grid. */
 export function fitWeights(g: Graph, calib: Calibration, plan: QuantPlan, opts: WeightFitOptions = {}): FittedConstants {
-  const groups = quantGroups(g).filter((q) => GRID_PRECISIONS.has(plan.precisions.get(q.name) ?? 'fp32') && fittable(g, q));
+  const groups = quantGroups(g).filter((q) => {
+    const p = plan.precisions.get(q.name) ?? 'fp32';
+    const transposes = opts.convTranspose ?? (p === 'fp16' || p === 'bf16');
+    return GRID_PRECISIONS.has(p) && (fittable(g, q) || (transposes && fittableTranspose(g, q)));
+  });
   const fitted: FittedConstants = new Map();
-  const record = (q: QGroup, p: Precision, r: ReturnType<typeof fitConv>) => {
+  const record = (q: QGroup, p: Precision, r: FittedConv) => {
     let m = fitted.get(p);
     if (!m) fitted.set(p, (m = new Map()));
     m.set(q.weight.name, new Tensor('f32', q.weight.type.shape as number[], r.weight));
-    const b = q.compute.input(2);
-    if (r.bias && b) m.set(b.name, new Tensor('f32', [r.bias.length], r.bias));
+    const b = biasValue(g, q);
+    if (r.bias && b) m.set(b.name, new Tensor('f32', b.type.shape as number[], r.bias));
   };
   const fit = (q: QGroup, xts?: Tensor[]) => {
     const p = plan.precisions.get(q.name)!, w = q.weight.constant!;
@@ -51,7 +62,10 @@ export function fitWeights(g: Graph, calib: Calibration, plan: QuantPlan, opts: 
     const xs = computeInputs(q.node, q.compute, calib.activations);
     const r = plan.ranges.get(q.compute.input(0)!.name);
     const noise = !xts && p === 'int8' && r ? activationParams(r, 'int8').scale ** 2 / 12 : 0;
-    record(q, p, fitConv(q.compute, w, biasOf(g, q), grid, xs, xts, { ...opts, inputNoise: opts.inputNoise ?? noise }));
+    const o = { ...opts, inputNoise: opts.inputNoise ?? noise }, b = biasValue(g, q)?.constant ?? undefined;
+    const res = q.compute.op === 'ConvTranspose' ? fitConvTranspose(q.compute, w, b, grid, xs, xts, o) : fitConv(q.compute, w, b, grid, xs, xts, o);
+    record(q, p, res);
+    return res;
   };
   if (opts.target === 'fp32') {
     for (const q of groups) fit(q);
@@ -76,9 +90,13 @@ export function fitWeights(g: Graph, calib: Calibration, plan: QuantPlan, opts: 
       if (!member) throw new Error(`weight fit: group "${q.name}" is not a fused node with "${q.compute.name}" in the quantized graph`);
       const s = stage(n, member);
       const benvs = envs.map((env) => runBefore(s, env));
-      fit(q, benvs.map((b) => b.get(s.x)!));
+      const res = fit(q, benvs.map((b) => b.get(s.x)!));
       const constants = refitted(g, q, n, { ...plan, fitted });
       outs = benvs.map((b) => runAfter(s, b, constants));
+      // A bias the fit refitted outside the group (the Add after an unfused ConvTranspose): the later
+      // node reads it from env (runNode prefers env over its constants), as the quantized graph will.
+      const b = biasValue(g, q);
+      if (res.bias && b && !q.compute.input(2)) envs.forEach((env) => env.set(b.name, fitted.get(plan.precisions.get(q.name)!)!.get(b.name)!));
     } else outs = envs.map((env) => runNode(n, env, qg.opsets));
     envs.forEach((env, k) => {
       outs[k].forEach((t, j) => env.set(n.outputs[j].name, t));
@@ -88,9 +106,11 @@ export function fitWeights(g: Graph, calib: Calibration, plan: QuantPlan, opts: 
   return fitted;
 }
 
-function biasOf(g: Graph, q: QGroup): Tensor | undefined {
+/** The constant holding q's bias: the compute's input 2, or a ConvTranspose's bias in the Add after it. */
+function biasValue(g: Graph, q: QGroup) {
+  if (q.compute.op === 'ConvTranspose') return transposeBias(g, q);
   const b = q.compute.input(2);
-  return b ? g.value(b.name)?.constant ?? undefined : undefined;
+  return b ? g.value(b.name) ?? undefined : undefined;
 }
 
 /**

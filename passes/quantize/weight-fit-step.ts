@@ -8,9 +8,16 @@ import { runKernel } from '../../src/runtime/evaluate.ts';
 import type { KernelCtx } from '../../src/runtime/kernel.ts';
 import { runGraph } from '../../src/runtime/interpreter.ts';
 
-/** Runs one node of a graph on env's values (constants from the graph); a Fused node runs its body. */
+/**
+ * Runs one node of a graph on env's values (constants from the graph unless env holds one by that
+ * name: a refitted bias read by an unfused node); a Fused node runs its body.
+ */
 export function runNode(n: Node, env: ReadonlyMap<string, Tensor>, opsets: Graph['opsets']): Tensor[] {
   const ins = n.inputs.map((v) => (v ? env.get(v.name) ?? v.constant ?? undefined : undefined));
+  if (!n.body && n.inputs.some((v) => v?.isConstant && env.has(v.name))) {
+    const ctx: KernelCtx = { opset: opsets[''] ?? 0, runSubgraph: NO_SUBGRAPHS };
+    return runKernel(n.domain, { name: n.name, op: n.op, attr: n.attr, outputCount: n.outputs.length, body: n.body }, ins.map((t) => t ?? null), ctx);
+  }
   if (n.body) {
     const out = runGraph(n.body, Object.fromEntries(n.body.inputs.map((v, k) => [v.name, ins[k]!])));
     return n.body.outputs.map((v) => out[v.name]);

@@ -15,6 +15,7 @@ import type { Node } from '../../src/ir/graph/graph.ts';
 import type { Tensor } from '../../src/ir/graph/tensor.ts';
 import { cholesky, choleskyInverse } from './linalg.ts';
 import { convMoments } from './moments.ts';
+import { addMoments, chooseShiftDamp } from './weight-fit-shift.ts';
 import type { WeightGrid } from './weight-grid.ts';
 
 export { convMoments } from './moments.ts';
@@ -50,6 +51,12 @@ export interface FitOptions {
    * (measured end to end in passes/quantize/README.md "Cost (session 6)"); false: E, as session 5.
    */
   readonly foldShift?: boolean;
+  /**
+   * Sequential target: choose each conv's shift dampening (or no shift) by 2-fold validation over the
+   * calibration samples (weight-fit-shift.ts) — the shift overfits where a layer sees few patches per
+   * column (PP-OCR det's deep layers) and generalizes elsewhere. Default false.
+   */
+  readonly validateShift?: boolean;
 }
 
 export interface FittedConv {
@@ -78,7 +85,15 @@ export function fitConv(c: Node, w: Tensor, b: Tensor | undefined, grid: WeightG
     }
     // W E directly where it is cheaper than E: R·(n + m) < n·m per patch (fewer rows than ~n/2).
     const fold = (opts.foldShift ?? true) && mpg * (n + cols) < n * cols;
-    const mom = convMoments(c, shape, k * cpg, cpg, xs, xts, opts.maxPositions ?? 4096, !!bf, fold ? rows : undefined);
+    const momOf = (x: readonly Tensor[], xt?: readonly Tensor[]) => convMoments(c, shape, k * cpg, cpg, x, xt, opts.maxPositions ?? 4096, !!bf, fold ? rows : undefined);
+    let mom, shiftDamp: number | undefined;
+    if (opts.validateShift && xts && xs.length >= 2) {
+      // Two halves (even / odd samples): their sum is the whole set's moments, and the held-back half scores the shift.
+      const half = <T>(a: readonly T[], r: number) => a.filter((_, i) => i % 2 === r);
+      const a = momOf(half(xs, 0), half(xts, 0)), b = momOf(half(xs, 1), half(xts, 1));
+      mom = addMoments(a, b);
+      shiftDamp = chooseShiftDamp(a, b, rows, cols, opts.damp ?? 0.01, (r, we, h, d) => shiftRows(r, we, dampedInverse(h, cols, d), cols));
+    } else mom = momOf(xs, xts);
     if (mom.count < (opts.minPatchesPerColumn ?? 0) * cols) {
       for (let o = k * mpg; o < (k + 1) * mpg; o++) for (let j = 0; j < n; j++) out[o * n + j] = grid.fixed.get(o * n + j) ?? grid.nearest(wf[o * n + j], o * n + j);
       continue;
@@ -86,7 +101,7 @@ export function fitConv(c: Node, w: Tensor, b: Tensor | undefined, grid: WeightG
     for (let i = 0; i < n; i++) mom.h[i * cols + i] += mom.count * (opts.inputNoise ?? 0);
     const shift = mom.count >= (opts.minPatchesForShift ?? 0) * cols;
     const fitted = fitRows(mom.h, shift ? mom.e : null, cols, rows, (r, j, v) => (j === n ? v : grid.fixed.get((k * mpg + r) * n + j) ?? grid.nearest(v, (k * mpg + r) * n + j)),
-      { ...opts, free: bf ? 1 : 0, we: shift ? mom.we : undefined });
+      { ...opts, free: bf ? 1 : 0, we: shift ? mom.we : undefined, shiftDamp });
     fitted.forEach((r, i) => {
       const o = k * mpg + i;
       for (let j = 0; j < n; j++) out[o * n + j] = r[j];
@@ -101,9 +116,11 @@ export function fitConv(c: Node, w: Tensor, b: Tensor | undefined, grid: WeightG
  * given H̃ (m×m, summed over samples) and E (or null when x̃ = x). `quant(row, col, v)` is the grid.
  */
 export function fitRows(h: Float64Array, e: Float64Array | null, m: number, rows: readonly Float64Array[], quant: (row: number, col: number, v: number) => number,
-  opts: { damp?: number; actOrder?: boolean; free?: number; we?: readonly Float64Array[] } = {}): Float64Array[] {
-  const inv = dampedInverse(h, m, opts.damp ?? 0.01);
-  const shifted = opts.we ? shiftRows(rows, opts.we, inv, m) : e ? leastSquaresShifts(rows, e, inv, m) : rows.map((w) => Float64Array.from(w));
+  opts: { damp?: number; actOrder?: boolean; free?: number; we?: readonly Float64Array[]; shiftDamp?: number } = {}): Float64Array[] {
+  const damp = opts.damp ?? 0.01, inv = dampedInverse(h, m, damp);
+  // The shift's own dampening (validateShift): Infinity = no shift.
+  const sd = opts.shiftDamp ?? damp, invS = sd === damp ? inv : Number.isFinite(sd) ? dampedInverse(h, m, sd) : null;
+  const shifted = invS && opts.we ? shiftRows(rows, opts.we, invS, m) : invS && e ? leastSquaresShifts(rows, e, invS, m) : rows.map((w) => Float64Array.from(w));
   const nq = m - (opts.free ?? 0);
   const perm = Array.from({ length: m }, (_, i) => i);
   if (opts.actOrder) {
