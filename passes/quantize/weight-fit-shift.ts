@@ -26,35 +26,23 @@ export function addMoments(a: Moments, b: Moments): Moments {
   };
 }
 
-/** w E per row (from E, or the accumulated w E). */
-export function rowsTimesE(rows: readonly Float64Array[], mom: Moments, m: number): Float64Array[] {
-  if (mom.we) return mom.we.map((r) => Float64Array.from(r));
-  return rows.map((w) => {
-    const out = new Float64Array(m);
-    if (!mom.e) return out;
-    for (let i = 0; i < m; i++) {
-      const v = w[i];
-      if (v !== 0) for (let j = 0; j < m; j++) out[j] += v * mom.e[i * m + j];
-    }
-    return out;
-  });
-}
-
 /**
  * The shift dampening (a multiple of `damp` from SHIFT_DAMP_STEPS; Infinity = no shift) whose shift,
  * fitted on one half and scored on the other, scores best summed over both ways. `shift(rows, we, h,
- * damp)` is the fit's own shift (weight-fit.ts), so the candidates are exactly what it would apply.
+ * damp)` is the fit's own shift (weight-fit.ts), so the candidates are exactly what it would apply;
+ * `weOf(half)` is w E per row on that half's moments.
  */
 export function chooseShiftDamp(a: Moments, b: Moments, rows: readonly Float64Array[], m: number, damp: number,
-  shift: (rows: readonly Float64Array[], we: readonly Float64Array[], h: Float64Array, damp: number) => Float64Array[]): number {
+  shift: (rows: readonly Float64Array[], we: readonly Float64Array[], h: Float64Array, damp: number) => Float64Array[],
+  weOf: (half: Moments) => readonly Float64Array[]): number {
   const folds = [[a, b], [b, a]] as const;
-  const weOf = new Map(folds.map(([t]) => [t, rowsTimesE(rows, t, m)]));
+  const we = new Map(folds.map(([t]) => [t, weOf(t)]));
   let best = Infinity, bestScore = Infinity;
   for (const step of SHIFT_DAMP_STEPS) {
     let s = 0;
     for (const [train, check] of folds) {
-      const v = step === Infinity ? rows : shift(rows, weOf.get(train)!, train.h, damp * step);
-      s += score(v, rows, weOf.get(check)!, check.h, m);
+      const v = step === Infinity ? rows : shift(rows, we.get(train)!, train.h, damp * step);
+      s += score(v, rows, we.get(check)!, check.h, m);
     }
     if (s < bestScore) { bestScore = s; best = step; }
   }

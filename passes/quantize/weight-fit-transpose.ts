@@ -8,14 +8,14 @@
 // Such a ConvTranspose is T = kh·kw independent 1×1 convs on the same input: tap t of input position
 // (y, x) is out[m, y·kh + ty, x·kw + tx] = Σ_c W[c, m, t] x[c, y, x] (+ b[m]). So each (m, t) is a row
 // of length C over the input's pointwise patches, all rows share one H̃ (and E) over input positions,
-// and the fit is the conv's (fitRows). The bias b[m] is shared by the T taps of channel m: each row
+// and the fit is the conv's (fitLayer, options included). The bias b[m] is shared by the T taps of channel m: each row
 // refits its own bias column, and their mean is the joint optimum given the rounded weights (the T
 // quadratics in b have the same curvature: the patch count plus the dampening).
 import type { Graph, Node, Value } from '../../src/ir/graph/graph.ts';
 import type { Tensor } from '../../src/ir/graph/tensor.ts';
 import type { QGroup } from './groups.ts';
 import { convMoments } from './moments.ts';
-import { type FitOptions, type FittedConv, fitRows } from './weight-fit.ts';
+import { type FitOptions, type FittedConv, fitLayer, type MomentsOf } from './weight-fit.ts';
 import type { WeightGrid } from './weight-grid.ts';
 
 /** A ConvTranspose with non-overlapping taps whose weight is read by it alone (and a constant bias, if any). */
@@ -66,15 +66,11 @@ export function fitConvTranspose(c: Node, w: Tensor, bias: Tensor | undefined, g
   }
   // Pointwise patches of the input; every input position yields `taps` output positions, so the
   // sampling budget scales with them (H̃ is only (C + 1)², cheap at any count).
-  const fold = (opts.foldShift ?? true) && rows.length * (cin + cols) < cin * cols;
-  const mom = convMoments(null, [rows.length, cin, 1, 1], 0, cin, xs, xts, (opts.maxPositions ?? 4096) * taps, !!bf, fold ? rows : undefined);
-  for (let i = 0; i < cin; i++) mom.h[i * cols + i] += mom.count * (opts.inputNoise ?? 0);
-  const quant = (r: number, j: number, v: number) => {
-    if (j === cin) return v;
+  const momentsOf: MomentsOf = (x, xt, fold) => convMoments(null, [rows.length, cin, 1, 1], 0, cin, x, xt, (opts.maxPositions ?? 4096) * taps, !!bf, fold);
+  const fitted = fitLayer(rows, cin, momentsOf, xs, xts, (r, j, v) => {
     const i = at(Math.floor(r / taps), r % taps, j);
     return grid.fixed.get(i) ?? grid.nearest(v, i);
-  };
-  const fitted = fitRows(mom.h, fold ? null : mom.e, cols, rows, quant, { ...opts, free: bf ? 1 : 0, we: fold ? mom.we : undefined });
+  }, opts);
   const out = new Float32Array(wf.length), b = bf ? new Float64Array(m) : undefined;
   fitted.forEach((r, k) => {
     const o = Math.floor(k / taps), t = k % taps;

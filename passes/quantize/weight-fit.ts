@@ -14,7 +14,7 @@
 import type { Node } from '../../src/ir/graph/graph.ts';
 import type { Tensor } from '../../src/ir/graph/tensor.ts';
 import { cholesky, choleskyInverse } from './linalg.ts';
-import { convMoments } from './moments.ts';
+import { convMoments, type Moments } from './moments.ts';
 import { addMoments, chooseShiftDamp } from './weight-fit-shift.ts';
 import type { WeightGrid } from './weight-grid.ts';
 
@@ -83,25 +83,8 @@ export function fitConv(c: Node, w: Tensor, b: Tensor | undefined, grid: WeightG
       if (bf) r[n] = bf[o];
       rows.push(r);
     }
-    // W E directly where it is cheaper than E: R·(n + m) < n·m per patch (fewer rows than ~n/2).
-    const fold = (opts.foldShift ?? true) && mpg * (n + cols) < n * cols;
-    const momOf = (x: readonly Tensor[], xt?: readonly Tensor[]) => convMoments(c, shape, k * cpg, cpg, x, xt, opts.maxPositions ?? 4096, !!bf, fold ? rows : undefined);
-    let mom, shiftDamp: number | undefined;
-    if (opts.validateShift && xts && xs.length >= 2) {
-      // Two halves (even / odd samples): their sum is the whole set's moments, and the held-back half scores the shift.
-      const half = <T>(a: readonly T[], r: number) => a.filter((_, i) => i % 2 === r);
-      const a = momOf(half(xs, 0), half(xts, 0)), b = momOf(half(xs, 1), half(xts, 1));
-      mom = addMoments(a, b);
-      shiftDamp = chooseShiftDamp(a, b, rows, cols, opts.damp ?? 0.01, (r, we, h, d) => shiftRows(r, we, dampedInverse(h, cols, d), cols));
-    } else mom = momOf(xs, xts);
-    if (mom.count < (opts.minPatchesPerColumn ?? 0) * cols) {
-      for (let o = k * mpg; o < (k + 1) * mpg; o++) for (let j = 0; j < n; j++) out[o * n + j] = grid.fixed.get(o * n + j) ?? grid.nearest(wf[o * n + j], o * n + j);
-      continue;
-    }
-    for (let i = 0; i < n; i++) mom.h[i * cols + i] += mom.count * (opts.inputNoise ?? 0);
-    const shift = mom.count >= (opts.minPatchesForShift ?? 0) * cols;
-    const fitted = fitRows(mom.h, shift ? mom.e : null, cols, rows, (r, j, v) => (j === n ? v : grid.fixed.get((k * mpg + r) * n + j) ?? grid.nearest(v, (k * mpg + r) * n + j)),
-      { ...opts, free: bf ? 1 : 0, we: shift ? mom.we : undefined, shiftDamp });
+    const momentsOf: MomentsOf = (x, xt, fold) => convMoments(c, shape, k * cpg, cpg, x, xt, opts.maxPositions ?? 4096, !!bf, fold);
+    const fitted = fitLayer(rows, n, momentsOf, xs, xts, (r, j, v) => grid.fixed.get((k * mpg + r) * n + j) ?? grid.nearest(v, (k * mpg + r) * n + j), opts);
     fitted.forEach((r, i) => {
       const o = k * mpg + i;
       for (let j = 0; j < n; j++) out[o * n + j] = r[j];
@@ -109,6 +92,36 @@ export function fitConv(c: Node, w: Tensor, b: Tensor | undefined, grid: WeightG
     });
   }
   return { weight: out, bias };
+}
+
+/** A layer's patch moments over xs / xts; with `fold`, W E for those rows instead of E (convMoments). */
+export type MomentsOf = (xs: readonly Tensor[], xts: readonly Tensor[] | undefined, fold?: readonly Float64Array[]) => Moments;
+
+/**
+ * A layer's weight rows (n weights, then the bias column when refitted) fitted on its patch moments,
+ * with the options every fitted layer shares: W E folded where cheaper, the validated shift, the
+ * input-noise diagonal, the patch-count guards. `quant(row, col, v)` rounds weight `col` of `row`
+ * (col < n) onto the grid.
+ */
+export function fitLayer(rows: readonly Float64Array[], n: number, momentsOf: MomentsOf, xs: readonly Tensor[], xts: readonly Tensor[] | undefined,
+  quant: (row: number, col: number, v: number) => number, opts: FitOptions): Float64Array[] {
+  const cols = rows[0].length, q = (r: number, j: number, v: number) => (j >= n ? v : quant(r, j, v));
+  // W E directly where it is cheaper than E: R·(n + m) < n·m per patch (fewer rows than ~n/2).
+  const fold = (opts.foldShift ?? true) && rows.length * (n + cols) < n * cols;
+  const momOf = (x: readonly Tensor[], xt?: readonly Tensor[]) => momentsOf(x, xt, fold ? rows : undefined);
+  let mom: Moments, shiftDamp: number | undefined;
+  if (opts.validateShift && xts && xs.length >= 2) {
+    // Two halves (even / odd samples): their sum is the whole set's moments, and the held-back half scores the shift.
+    const half = <T>(a: readonly T[], r: number) => a.filter((_, i) => i % 2 === r);
+    const a = momOf(half(xs, 0), half(xts, 0)), b = momOf(half(xs, 1), half(xts, 1));
+    mom = addMoments(a, b);
+    shiftDamp = chooseShiftDamp(a, b, rows, cols, opts.damp ?? 0.01, (r, we, h, d) => shiftRows(r, we, dampedInverse(h, cols, d), cols),
+      (t) => t.we ?? rowsTimesE(rows, t.e, cols));
+  } else mom = momOf(xs, xts);
+  if (mom.count < (opts.minPatchesPerColumn ?? 0) * cols) return rows.map((w, r) => w.map((v, j) => q(r, j, v)));
+  for (let i = 0; i < n; i++) mom.h[i * cols + i] += mom.count * (opts.inputNoise ?? 0);
+  const shift = mom.count >= (opts.minPatchesForShift ?? 0) * cols;
+  return fitRows(mom.h, shift ? mom.e : null, cols, rows, q, { ...opts, free: cols - n, we: shift ? mom.we : undefined, shiftDamp });
 }
 
 /**
@@ -120,7 +133,7 @@ export function fitRows(h: Float64Array, e: Float64Array | null, m: number, rows
   const damp = opts.damp ?? 0.01, inv = dampedInverse(h, m, damp);
   // The shift's own dampening (validateShift): Infinity = no shift.
   const sd = opts.shiftDamp ?? damp, invS = sd === damp ? inv : Number.isFinite(sd) ? dampedInverse(h, m, sd) : null;
-  const shifted = invS && opts.we ? shiftRows(rows, opts.we, invS, m) : invS && e ? leastSquaresShifts(rows, e, invS, m) : rows.map((w) => Float64Array.from(w));
+  const shifted = invS && opts.we ? shiftRows(rows, opts.we, invS, m) : invS && e ? shiftRows(rows, rowsTimesE(rows, e, m), invS, m) : rows.map((w) => Float64Array.from(w));
   const nq = m - (opts.free ?? 0);
   const perm = Array.from({ length: m }, (_, i) => i);
   if (opts.actOrder) {
@@ -142,18 +155,18 @@ function dampedInverse(h: Float64Array, m: number, damp: number): Float64Array {
 }
 
 /**
- * w + w E H̃⁻¹ for each row w: the least-squares weights for the quantized inputs. Four rows share
- * each pass over E and H̃⁻¹ (the cost is reading those m×m matrices); each row's sums run in the
- * same order as one row alone (zero terms skipped, as alone), so the result is the same.
+ * w E for each row w (a zero E without quantized inputs). Four rows share each pass over E (the cost
+ * is reading the m×m matrix); each row's sums run in the same order as one row alone (zero terms
+ * skipped, as alone), so the result is the same.
  */
-function leastSquaresShifts(rows: readonly Float64Array[], e: Float64Array, inv: Float64Array, m: number): Float64Array[] {
+function rowsTimesE(rows: readonly Float64Array[], e: Float64Array | null, m: number): Float64Array[] {
   const we: Float64Array[] = [];
   for (let r = 0; r < rows.length; r += 4) {
-    const ws = rows.slice(r, r + 4), acc = ws.map(() => new Float64Array(m));
-    accumulateRows(ws, e, m, acc);
+    const acc = rows.slice(r, r + 4).map(() => new Float64Array(m));
+    if (e) accumulateRows(rows.slice(r, r + 4), e, m, acc);
     we.push(...acc);
   }
-  return shiftRows(rows, we, inv, m);
+  return we;
 }
 
 /** w + (w E) H̃⁻¹ for each row w, given w E. */

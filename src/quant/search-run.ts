@@ -127,10 +127,10 @@ export async function quantizeFused(graph: Graph, opts: QuantizeOptions, hooks: 
   const method = (asked === 'auto' || asked === 'mse' ? 'percentile' : asked) as ObserverKind;
   if (mode !== 'auto' && (opts.accuracy || opts.size || opts.latency)) throw new UsageError('--accuracy/--size/--latency apply to --quantize auto only');
   // auto reads up to MAX_AUTO_CALIB_SAMPLES of a folder (the split rule in search-split.ts); other modes 8, generated 16.
-  const flowDir = mode === 'int8' && opts.int8Flow === true && !!opts.calib; // the int8 flow reads 112 of a folder (64 ranges + 48 judge)
-  const count = opts.calibSamples ?? (mode !== 'auto' ? (flowDir ? MIN_SEARCH_SAMPLES : 8) : opts.calib ? MAX_AUTO_CALIB_SAMPLES : 16);
-  const set: CalibSet = opts.calib ? loadCalibDir(opts.calib, graph, count) : generatedCalib(graph, count);
   const flow = mode === 'int8' && opts.int8Flow === true;
+  // The int8 flow reads 112 of a folder (64 ranges + 48 judge).
+  const count = opts.calibSamples ?? (mode !== 'auto' ? (flow && opts.calib ? MIN_SEARCH_SAMPLES : 8) : opts.calib ? MAX_AUTO_CALIB_SAMPLES : 16);
+  const set: CalibSet = opts.calib ? loadCalibDir(opts.calib, graph, count) : generatedCalib(graph, count);
   // int8 flow: the first samples set ranges and fit weights, the last only judge the clip search.
   const clipN = flow ? clipSplit(set.samples.length, opts.clipJudgeSamples) : undefined;
   const rangeSamples = clipN ? set.samples.slice(0, clipN.ranges) : set.samples;

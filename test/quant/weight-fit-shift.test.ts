@@ -20,11 +20,11 @@ const mom = (h: number[], we: number[]): Moments => ({ h: Float64Array.from(h), 
 describe('validated shift', () => {
   const rows = [Float64Array.from([1, -0.5])], h = [4, 1, 1, 3];
   it('keeps the shift when both halves see the same upstream error', () => {
-    const d = chooseShiftDamp(mom(h, [0.8, -0.4]), mom(h, [0.8, -0.4]), rows, 2, 0.01, shift2);
+    const d = chooseShiftDamp(mom(h, [0.8, -0.4]), mom(h, [0.8, -0.4]), rows, 2, 0.01, shift2, (t) => t.we!);
     expect(d).toBe(0.01);
   });
   it('drops it when one half\'s error is not the other\'s', () => {
-    expect(chooseShiftDamp(mom(h, [0.8, -0.4]), mom(h, [-0.8, 0.4]), rows, 2, 0.01, shift2)).toBe(Infinity);
+    expect(chooseShiftDamp(mom(h, [0.8, -0.4]), mom(h, [-0.8, 0.4]), rows, 2, 0.01, shift2, (t) => t.we!)).toBe(Infinity);
   });
   it('sums halves and fits a chain with it (weights on the grid, deterministic)', () => {
     const s = addMoments(mom(h, [1, 2]), mom(h, [3, 4]));
