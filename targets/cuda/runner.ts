@@ -2,8 +2,8 @@
 // g++ on the CPU emulation of the same sources. Builds are cached by the hash of the files, so a
 // model compiled twice builds once.
 import { execFile, spawn, spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TargetError } from '../../src/util/errors.ts';
@@ -39,8 +39,19 @@ export function findNvcc(): string | undefined {
   return roots.map((r) => join(r, 'nvcc')).find((p) => existsSync(p));
 }
 
+/**
+ * Writes the files into `dir`, each through a temporary name and a rename: a build folder is shared by
+ * every build of the same artifact (its name is the files' hash), and the emulation build and the nvcc
+ * check of one artifact run at once — rewriting the Makefile in place truncated it under the other
+ * build's `make` ("No rule to make target 'check'"). A rename swaps in a complete file; a reader of
+ * the old one keeps its (identical) contents.
+ */
 export function writeFiles(dir: string, files: ReadonlyMap<string, string | Uint8Array>): void {
-  for (const [rel, content] of files) writeFileSync(join(dir, rel), content);
+  for (const [rel, content] of files) {
+    const path = join(dir, rel), tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+    writeFileSync(tmp, content);
+    renameSync(tmp, path);
+  }
 }
 
 /** `make GOAL` in `dir`, asynchronously (the emulation build and the nvcc check can overlap). */
